@@ -1,0 +1,101 @@
+"""The HMIS Partner Portal application factory."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, render_template
+
+from portal.config import Config
+from portal.extensions import bootstrap, csrf, db, login_manager, migrate
+
+
+def create_app(config: Config | None = None, **overrides: Any) -> Flask:
+    config = config or Config(**overrides)
+    app = Flask(
+        __name__,
+        instance_path=config.INSTANCE_PATH,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    app.config.from_object(config)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    register_template_helpers(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from portal import models  # noqa: F401  (registers the tables)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_root() / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to continue."
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> Any:
+        from portal.models import User
+
+        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def register_blueprints(app: Flask) -> None:
+    from portal.api import api
+    from portal.views import blueprints
+
+    for bp in blueprints:
+        app.register_blueprint(bp)
+    app.register_blueprint(api)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from flask_wtf.csrf import CSRFError
+
+    def render(status: int, title: str, message: str) -> tuple[str, int]:
+        return render_template("error.html", title=title, message=message), status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(err: CSRFError) -> tuple[str, int]:
+        return render(
+            400,
+            "The form expired",
+            "This form was already used or has expired. Go back, reload the page and try again.",
+        )
+
+    handlers = {
+        403: ("Not allowed", "You do not have access to that page."),
+        404: ("Not found", "That page or record does not exist, or it is not yours to see."),
+        405: ("Not allowed", "That action is not available here."),
+        413: ("File too large", "The file is larger than the portal accepts."),
+        500: ("Something went wrong", "The portal could not finish this. Nothing was changed."),
+    }
+    for status, (title, message) in handlers.items():
+        app.register_error_handler(status, lambda err, s=status, t=title, m=message: render(s, t, m))
+
+
+def register_commands(app: Flask) -> None:
+    from portal.cli import commands
+
+    for command in commands:
+        app.cli.add_command(command)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from portal.views import filters
+
+    filters.register(app)
+
+
+def _root():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent

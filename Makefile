@@ -1,0 +1,45 @@
+# The two commands of the quick start: `make run` and `make test`.
+VENV   ?= .venv
+PYTHON ?= python3
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app wsgi
+STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
+# Service tests run a second time on PostgreSQL when TEST_DATABASE_URL is set.
+DB_TESTS := tests/services tests/views tests/cli
+
+.PHONY: install run test lint format bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(FLASK) init
+	$(FLASK) seed-demo
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: install
+	env -u TEST_DATABASE_URL $(BIN)/pytest
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== the database tests again, on PostgreSQL =="; \
+		$(BIN)/pytest $(DB_TESTS); \
+	fi
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install
+	$(BIN)/python bench/signing.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

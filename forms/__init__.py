@@ -1,0 +1,1 @@
+"""WTForms classes, by area. Every POST form carries a CSRF token (Flask-WTF)."""

@@ -1,0 +1,42 @@
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    PasswordField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+
+
+class ActionForm(FlaskForm):
+    """A button that changes a case; the version guards against acting on a stale page."""
+
+    lock_version = HiddenField()
+    submit = SubmitField("Go")
+
+
+class ReasonForm(ActionForm):
+    reason = TextAreaField("Reason", validators=[DataRequired(), Length(max=4000)])
+
+
+class SignForm(ActionForm):
+    consent = BooleanField(
+        "I agree to do business electronically with Sacramento Steps Forward and that my "
+        "electronic signature has the same effect as a handwritten one."
+    )
+    intent = BooleanField(
+        "I have read this document and I intend to sign it.", validators=[DataRequired(
+            message="Confirm that you intend to sign.")]
+    )
+    password = PasswordField("Re-enter your password", validators=[DataRequired(), Length(max=256)])
+
+
+class TemplateForm(FlaskForm):
+    version = StringField("Version", validators=[DataRequired(), Length(max=40)])
+    revised_date = StringField("Revised date (as printed)", validators=[DataRequired(), Length(max=40)])
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    body = TextAreaField("Text", validators=[DataRequired(), Length(max=200_000)])
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
+    submit = SubmitField("Publish version")

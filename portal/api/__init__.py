@@ -1,0 +1,164 @@
+"""JSON API (read-only for now), described by /api/v1/openapi.json.
+
+Uses the same session login as the pages; every answer goes through the same services,
+so authorization is the same as on the pages.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify, request
+from flask_login import current_user
+from workflows.agreement import AGREEMENT
+
+from portal.extensions import csrf
+from portal.services import agreements, verification
+from portal.services.errors import NotFound, ServiceError
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _require_login() -> None:
+    if not current_user.is_authenticated:
+        abort(401)
+
+
+def _agreement(a) -> dict:
+    return {
+        "id": a.id,
+        "reference": a.reference,
+        "agency": {"id": a.agency_id, "legal_name": a.agency.legal_name},
+        "state": a.state,
+        "state_label": AGREEMENT.state(a.state).label,
+        "template_version": a.template.version,
+        "sent_at": a.sent_at.isoformat() if a.sent_at else None,
+        "agency_signed_at": a.agency_signed_at.isoformat() if a.agency_signed_at else None,
+        "lead_signed_at": a.lead_signed_at.isoformat() if a.lead_signed_at else None,
+        "effective_on": a.effective_on.isoformat() if a.effective_on else None,
+        "documents": [
+            {"version": v.seq, "label": v.label, "sha256": v.sha256, "size": v.size}
+            for v in (a.document.versions if a.document else [])
+        ],
+    }
+
+
+@api.get("/agreements")
+def list_agreements():
+    _require_login()
+    page = agreements.list_for(current_user, page=request.args.get("page", 1, type=int))
+    return jsonify(items=[_agreement(a) for a in page.items], page=page.page, pages=page.pages)
+
+
+@api.get("/agreements/<int:agreement_id>")
+def get_agreement(agreement_id: int):
+    _require_login()
+    try:
+        return jsonify(_agreement(agreements.get(current_user, agreement_id)))
+    except NotFound:
+        abort(404)
+
+
+@api.post("/verify")
+@csrf.exempt  # no session and no state change: anyone may check a file
+def verify():
+    upload = request.files.get("pdf")
+    if upload is None:
+        return jsonify(error="Send the PDF as multipart field 'pdf'."), 400
+    result = verification.verify(upload.read())
+    report = result.report
+    body = {
+        "sha256": report.sha256,
+        "error": report.error,
+        "signatures": [
+            {
+                "field": s.field_name,
+                "signer": s.signer_name,
+                "title": s.signer_title,
+                "organization": s.signer_organization,
+                "issuer": s.issuer,
+                "signing_time": s.signing_time.isoformat() if s.signing_time else None,
+                "timestamp": s.timestamp_time.isoformat() if s.timestamp_time else None,
+                "intact": s.intact,
+                "valid": s.valid,
+                "trusted": s.trusted,
+                "certification": s.is_certification,
+                "modifications_permitted": s.modifications_permitted,
+            }
+            for s in report.signatures
+        ],
+        "on_record": None,
+    }
+    if result.match:
+        body["on_record"] = {
+            "reference": result.match.reference,
+            "status": result.match.status,
+            "version": result.match.version.seq,
+            "latest": result.match.is_latest,
+        }
+    return jsonify(body)
+
+
+@api.errorhandler(401)
+def unauthorized(_err):
+    return jsonify(error="Log in first."), 401
+
+
+@api.errorhandler(404)
+def not_found(_err):
+    return jsonify(error="Not found."), 404
+
+
+@api.errorhandler(ServiceError)
+def refused(err: ServiceError):
+    return jsonify(error=err.message), err.status
+
+
+@api.get("/openapi.json")
+def openapi():
+    return jsonify(OPENAPI)
+
+
+_AGREEMENT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "reference": {"type": "string"},
+        "state": {"type": "string", "enum": [s.name for s in AGREEMENT.states]},
+        "state_label": {"type": "string"},
+        "effective_on": {"type": ["string", "null"], "format": "date"},
+    },
+}
+
+OPENAPI = {
+    "openapi": "3.1.0",
+    "info": {"title": "HMIS Partner Portal API", "version": "1"},
+    "paths": {
+        "/api/v1/agreements": {
+            "get": {
+                "summary": "Agreements the logged-in person may see",
+                "parameters": [{"name": "page", "in": "query", "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "A page of agreements"},
+                              "401": {"description": "Not logged in"}},
+            }
+        },
+        "/api/v1/agreements/{id}": {
+            "get": {
+                "summary": "One agreement, with its document versions",
+                "parameters": [{"name": "id", "in": "path", "required": True,
+                                "schema": {"type": "integer"}}],
+                "responses": {
+                    "200": {"description": "The agreement",
+                            "content": {"application/json": {"schema": _AGREEMENT_SCHEMA}}},
+                    "404": {"description": "Missing or not yours to see"},
+                },
+            }
+        },
+        "/api/v1/verify": {
+            "post": {
+                "summary": "Check a PDF's signatures and whether it is a document on record",
+                "requestBody": {"content": {"multipart/form-data": {"schema": {
+                    "type": "object", "properties": {"pdf": {"type": "string", "format": "binary"}}}}}},
+                "responses": {"200": {"description": "The verification report"}},
+            }
+        },
+    },
+}

@@ -1,0 +1,134 @@
+"""`flask --app wsgi …` commands: init, pki, demo, verify, users, outbox."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+
+@click.command("init")
+@with_appcontext
+def init_command() -> None:
+    """Migrate the database, create the CA if missing, publish the shipped template."""
+    from flask_migrate import upgrade
+
+    from portal import runtime
+    from portal.services import setup
+
+    upgrade()
+    if runtime.init_pki(current_app):
+        click.echo(f"Created the portal certificate authority in {current_app.config['PKI_DIR']}")
+    setup.initialize()
+    click.echo("Database and certificate authority are ready.")
+
+
+@click.group("pki")
+def pki_group() -> None:
+    """The portal's certificate authority."""
+
+
+@pki_group.command("init")
+@with_appcontext
+def pki_init() -> None:
+    """Create the root CA, issuing CA, timestamping key and document seal (if missing)."""
+    from portal import runtime
+
+    created = runtime.init_pki(current_app)
+    where = current_app.config["PKI_DIR"]
+    click.echo(f"{'Created' if created else 'Kept the existing'} certificate authority in {where}")
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo() -> None:
+    """Seed demo agencies and people when the database has nobody yet; print the logins."""
+    from portal.services import demo
+
+    if demo.is_empty():
+        demo.seed()
+    _print_logins(demo.logins())
+
+
+def _print_logins(logins) -> None:
+    from portal.services.demo import DEMO_PASSWORD
+
+    click.echo("\nDemo logins (password for all: %s)" % DEMO_PASSWORD)
+    for login in logins:
+        click.echo(f"  {login.email:32} {login.role:20} {login.name} — {login.agency}")
+    click.echo("")
+
+
+@click.command("demo")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+def demo_command(out_dir: Path) -> None:
+    """Play the whole journey through the services; write every PDF and root-ca.pem to OUT.
+
+    Runs on a throwaway instance in a temporary folder unless DATABASE_URL or STORAGE_URL
+    are set, in which case it uses those.
+    """
+    from flask_migrate import upgrade
+
+    from portal import create_app, runtime
+    from portal.config import Config
+    from portal.services import demo
+
+    uses_real = bool(os.environ.get("DATABASE_URL") or os.environ.get("STORAGE_URL"))
+    with tempfile.TemporaryDirectory(prefix="portal-demo-") as tmp:
+        app = current_app._get_current_object() if uses_real else create_app(Config(instance_path=tmp))
+        with app.app_context():
+            upgrade()
+            runtime.init_pki(app)
+            written = demo.play_journey(out_dir)
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
+@click.command("verify")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def verify_command(file: Path) -> None:
+    """Check a PDF's signatures and whether it is a document on record."""
+    from portal.documents.verify import format_report
+    from portal.services import verification
+
+    result = verification.verify(file.read_bytes())
+    click.echo(format_report(result.report))
+    if result.match:
+        m = result.match
+        latest = "the latest version" if m.is_latest else "an earlier version"
+        click.echo(f"On record: {m.reference}, version {m.version.seq} ({latest}); status: {m.status}")
+    else:
+        click.echo("On record: no — this file is not a document the portal issued.")
+    sys.exit(0 if result.report.signatures and result.report.all_valid else 1)
+
+
+@click.command("add-staff")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--title", required=True)
+@click.option("--role", required=True, type=click.Choice(["ssf_admin", "ssf_signatory", "auditor"]))
+@with_appcontext
+def add_staff(email: str, name: str, title: str, role: str) -> None:
+    """Add an SSF staff account; the person gets an invitation to set a password."""
+    from portal.services import setup
+
+    user = setup.add_lead_person(email=email, name=name, title=title, role=role)
+    click.echo(f"Invited {user.email} as {user.role_label}.")
+
+
+@click.command("send-mail")
+@with_appcontext
+def send_mail() -> None:
+    """Deliver e-mail waiting in the outbox."""
+    from portal.notify import outbox
+
+    click.echo(f"Sent {outbox.deliver_pending(limit=500)} message(s).")
+
+
+commands = [init_command, pki_group, seed_demo, demo_command, verify_command, add_staff, send_mail]

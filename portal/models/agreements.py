@@ -1,0 +1,77 @@
+"""Agreement templates and the partner agency agreements made from them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models.types import UTCDateTime
+
+# States in which an agreement still binds or may come to bind its agency: at most one at a time.
+OPEN_STATES = ("draft", "sent", "agency_signed", "effective")
+_OPEN_SQL = "state IN ('draft', 'sent', 'agency_signed', 'effective')"
+
+
+class AgreementTemplate(db.Model):
+    """A published version of the agreement text. Never edited: a change is a new version."""
+
+    __tablename__ = "agreement_template"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[str] = mapped_column(String(40), unique=True)
+    revised_date: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+
+class Agreement(db.Model):
+    __tablename__ = "agreement"
+    __table_args__ = (
+        # The database itself refuses a second open agreement for one agency, even in a race.
+        Index(
+            "uq_agreement_open_per_agency",
+            "agency_id",
+            unique=True,
+            sqlite_where=text(_OPEN_SQL),
+            postgresql_where=text(_OPEN_SQL),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    template_id: Mapped[int] = mapped_column(ForeignKey("agreement_template.id"))
+    state: Mapped[str] = mapped_column(String(40), default="draft")
+    # Optimistic locking: two people acting on the same agreement cannot both win.
+    lock_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    # Who signs for the agency, fixed when the agreement is sent (names printed in the PDF).
+    signer_name: Mapped[str] = mapped_column(String(200), default="")
+    signer_title: Mapped[str] = mapped_column(String(200), default="")
+    filled_text: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    agency_signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    agency_signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    lead_signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lead_signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # The date the agreement took effect: the later signature's date, in the lead's time zone.
+    effective_on: Mapped[date | None] = mapped_column(Date)
+    closed_reason: Mapped[str] = mapped_column(Text, default="")
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
+    certificate_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+    agency = relationship("Agency")
+    template = relationship("AgreementTemplate")
+    document = relationship("Document", foreign_keys=[document_id])
+    certificate = relationship("Document", foreign_keys=[certificate_id])
+    agency_signed_by = relationship("User", foreign_keys=[agency_signed_by_id])
+    lead_signed_by = relationship("User", foreign_keys=[lead_signed_by_id])

@@ -1,0 +1,89 @@
+"""People who log in, their invitations and their signing identities."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models.types import UTCDateTime
+
+LEAD_ROLES = {"ssf_admin": "SSF HMIS admin", "ssf_signatory": "SSF signatory", "auditor": "Auditor"}
+AGENCY_ROLES = {
+    "agency_ed": "Executive director",
+    "agency_security_officer": "Security officer",
+    "agency_user": "HMIS user",
+}
+ROLE_LABELS = {**LEAD_ROLES, **AGENCY_ROLES}
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(40))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Consent to do business electronically, given once, before the first signature.
+    esign_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    esign_consent_ip: Mapped[str | None] = mapped_column(String(64))
+
+    agency = relationship("Agency", back_populates="people", foreign_keys=[agency_id])
+
+    @property
+    def is_active(self) -> bool:  # flask-login refuses inactive accounts
+        return self.active
+
+    @property
+    def is_lead(self) -> bool:
+        return self.role in LEAD_ROLES
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS.get(self.role, self.role)
+
+
+class Invitation(db.Model):
+    """A one-time link to set a password. Only the token's hash is stored."""
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user = relationship("User")
+
+
+class SigningIdentity(db.Model):
+    """A person's certificate from the portal CA, and its private key (encrypted).
+
+    A new identity is issued when the person's name, title or agency changes, so every
+    certificate says what was true when it signed.
+    """
+
+    __tablename__ = "signing_identity"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    common_name: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(200))
+    organization: Mapped[str] = mapped_column(String(200))
+    cert_pem: Mapped[bytes] = mapped_column(LargeBinary)
+    key_pem: Mapped[bytes] = mapped_column(LargeBinary)
+    cert_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(Text, default="")

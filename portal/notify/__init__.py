@@ -1,0 +1,1 @@
+"""Notices to people: an outbox written with the change, delivered after it commits."""

@@ -1,0 +1,114 @@
+"""Queueing e-mail with the change that causes it, and delivering it after commit.
+
+A message is a row written in the same transaction as the change: if the change rolls back,
+no e-mail goes out; if the mail server is down, the row waits and delivery is retried with
+back-off until it goes or has failed too often (then it is marked failed for SSF to see).
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from flask import current_app
+from sqlalchemy import select
+
+from portal import clock, runtime
+from portal.extensions import db
+from portal.models import OutboxMessage
+
+log = logging.getLogger("portal.mail")
+
+
+def queue(to: str, subject: str, body: str, attachments: list[dict] | None = None) -> None:
+    """Adds a message to the current transaction. `attachments`: filename + storage_key."""
+    db.session.add(
+        OutboxMessage(
+            created_at=clock.now(),
+            to_addr=to,
+            subject=subject[:300],
+            body=body,
+            attachments=attachments or [],
+            next_attempt_at=clock.now(),
+        )
+    )
+
+
+def deliver_pending(limit: int = 50) -> int:
+    """Sends due messages, one transaction each; returns how many went out."""
+    sent = 0
+    for message_id in _due_ids(limit):
+        if _deliver_one(message_id):
+            sent += 1
+    return sent
+
+
+def _due_ids(limit: int) -> list[int]:
+    query = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= clock.now())
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    ids = list(db.session.scalars(query))
+    db.session.rollback()
+    return ids
+
+
+def _deliver_one(message_id: int) -> bool:
+    # Lock the row so two senders never send one message twice (SKIP LOCKED on PostgreSQL).
+    query = select(OutboxMessage).where(
+        OutboxMessage.id == message_id, OutboxMessage.status == "pending"
+    )
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    message = db.session.scalar(query)
+    if message is None:
+        db.session.rollback()
+        return False
+    try:
+        _send(message)
+    except Exception as exc:  # any failure: keep the row, try again later
+        message.attempts += 1
+        message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if message.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+            message.status = "failed"
+        else:
+            message.next_attempt_at = clock.now() + timedelta(minutes=2**message.attempts)
+        log.warning("E-mail %s to %s not sent: %s", message.id, message.to_addr, exc)
+        db.session.commit()
+        return False
+    message.attempts += 1
+    message.status = "sent"
+    message.sent_at = clock.now()
+    db.session.commit()
+    return True
+
+
+def _send(message: OutboxMessage) -> None:
+    cfg = current_app.config
+    email = EmailMessage()
+    email["From"] = cfg["MAIL_FROM"]
+    email["To"] = message.to_addr
+    email["Subject"] = message.subject
+    email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}")
+    email.set_content(message.body)
+    for item in message.attachments:
+        data = runtime.storage().get(item["storage_key"])
+        email.add_attachment(data, maintype="application", subtype="pdf", filename=item["filename"])
+    if not cfg.get("SMTP_HOST"):
+        names = ", ".join(a["filename"] for a in message.attachments) or "none"
+        log.info(
+            "E-mail (no SMTP configured) to %s\nSubject: %s\nAttachments: %s\n\n%s",
+            message.to_addr, message.subject, names, message.body,
+        )
+        return
+    with smtplib.SMTP(cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=15) as smtp:
+        if cfg.get("SMTP_STARTTLS"):
+            smtp.starttls()
+        if cfg.get("SMTP_USERNAME"):
+            smtp.login(cfg["SMTP_USERNAME"], cfg["SMTP_PASSWORD"] or "")
+        smtp.send_message(email)

@@ -1,0 +1,371 @@
+"""The Partner Agency Agreement: create, send, sign, countersign, decline, void.
+
+Each use case is one transaction: the machine decides, the document is signed and stored,
+the transition, document version, audit event and e-mails are recorded together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from workflows.agreement import AGREEMENT
+from workflows.engine import Option
+
+from portal import clock
+from portal.extensions import db
+from portal.models import OPEN_STATES, Agency, Agreement, User
+from portal.notify import outbox
+from portal.services import agencies, auth, cases, documents, identities, signing, templates
+from portal.services.access import RequestInfo, is_lead_staff, require_agency_visible, require_role
+from portal.services.errors import Conflict, NotFound, ServiceError
+from portal.services.timefmt import local_date, long_date
+from portal.services.unit import unit_of_work
+from portal.services.validation import clean_text
+
+AGENCY_FIELD = "agency_signature"
+LEAD_FIELD = "lead_signature"
+
+
+def get(viewer: User, agreement_id: int) -> Agreement:
+    agreement = db.session.get(Agreement, agreement_id)
+    if agreement is None:
+        raise NotFound()
+    require_agency_visible(viewer, agreement.agency_id)
+    return agreement
+
+
+def for_agency(viewer: User, agency_id: int) -> list[Agreement]:
+    require_agency_visible(viewer, agency_id)
+    query = select(Agreement).where(Agreement.agency_id == agency_id).order_by(Agreement.id.desc())
+    return list(db.session.scalars(query))
+
+
+def list_for(viewer: User, *, state: str = "", page: int = 1, per_page: int = 25):
+    query = select(Agreement).order_by(Agreement.id.desc())
+    if not is_lead_staff(viewer):
+        query = query.where(Agreement.agency_id == viewer.agency_id)
+    if state:
+        query = query.where(Agreement.state == state)
+    return db.paginate(query, page=max(page, 1), per_page=per_page, error_out=False)
+
+
+def in_effect(agency: Agency) -> Agreement | None:
+    query = select(Agreement).where(Agreement.agency_id == agency.id, Agreement.state == "effective")
+    return db.session.scalar(query)
+
+
+def _effective_other(agency: Agency, agreement: Agreement) -> Agreement | None:
+    current = in_effect(agency)
+    return current if current is not None and current.id != agreement.id else None
+
+
+def _open_agreement(agency: Agency) -> Agreement | None:
+    query = select(Agreement).where(
+        Agreement.agency_id == agency.id, Agreement.state.in_(OPEN_STATES)
+    )
+    return db.session.scalar(query)
+
+
+def context(agreement: Agreement, user: User) -> dict[str, object]:
+    """The facts the machine's guards read, computed here from the records."""
+    agency = agreement.agency
+    return {
+        "agency_eligible": agency.eligible,
+        "agency_has_agreement_in_effect": _effective_other(agency, agreement) is not None,
+        "actor_is_authorized_signer": agencies.may_sign_for(user, agency),
+        "esign_consent": user.esign_consent_at is not None,
+    }
+
+
+def options(agreement: Agreement, user: User) -> list[Option]:
+    ctx = context(agreement, user)
+    # Consent is given on the signing page itself, so it never blocks opening that page.
+    ctx["esign_consent"] = True
+    return cases.options(AGREEMENT, agreement, user, ctx)
+
+
+def _check_version(agreement: Agreement, expected: int | None) -> None:
+    if expected is not None and expected != agreement.lock_version:
+        state = AGREEMENT.state(agreement.state).label
+        raise Conflict(
+            f"This agreement changed since you opened it (it is now “{state}”). "
+            "Review it and try again."
+        )
+
+
+def create(admin: User, agency_id: int, request: RequestInfo) -> Agreement:
+    """Starts a draft from the current template version."""
+    require_role(admin, "ssf_admin", message="Only an SSF HMIS admin can start an agreement.")
+    with unit_of_work("This agency already has an open agreement."):
+        agency = agencies.get(admin, agency_id)
+        if not agency.eligible:
+            raise ServiceError(agencies.VAWA_REASON)
+        existing = _open_agreement(agency)
+        if existing is not None:
+            raise ServiceError(
+                f"{agency.legal_name} already has agreement {existing.reference} "
+                f"({AGREEMENT.state(existing.state).label}); a second one cannot start while it is open."
+            )
+        now = clock.now()
+        agreement = Agreement(
+            reference=f"PAA-{now:%Y}-{agency.id:04d}-{now:%m%d%H%M%S}",
+            agency=agency,
+            template=templates.current(),
+            state="draft",
+            created_at=now,
+            created_by_id=admin.id,
+        )
+        db.session.add(agreement)
+        db.session.flush()
+        cases.record_creation(AGREEMENT, agreement, admin, at=now, request=request)
+        from portal.services import audit
+
+        audit.record(
+            admin, "agreement.create", agreement,
+            f"Started agreement {agreement.reference} for {agency.legal_name} "
+            f"(template version {agreement.template.version})",
+            agency_id=agency.id, after={"state": "draft"}, request=request,
+        )
+    return agreement
+
+
+def send(admin: User, agreement_id: int, request: RequestInfo, *, expected_version: int | None = None) -> Agreement:
+    """Renders the PDF, certifies it as SSF, stores it, and asks the ED to sign."""
+    with unit_of_work():
+        agreement = get(admin, agreement_id)
+        _check_version(agreement, expected_version)
+        agency = agreement.agency
+        ed = agencies.executive_director(agency)
+        if ed is None:
+            raise ServiceError(f"{agency.legal_name} has no active executive director on record.")
+        now = clock.now()
+        transition = cases.advance(
+            AGREEMENT, agreement, "send", admin, context(agreement, admin), at=now, request=request
+        )
+        agreement.signer_name, agreement.signer_title = ed.name, ed.title
+        rendered = signing.render_agreement(agreement, ed)
+        agreement.filled_text = rendered.text
+        pdf = signing.certify(rendered, reason="Issued by the HMIS Lead Agency")
+        document = documents.new_document(
+            case_type="agreement", case_id=agreement.id, agency_id=agency.id,
+            kind="agreement", title=f"HMIS Partner Agency Agreement {agreement.reference}",
+        )
+        agreement.document = document
+        documents.add_version(document, pdf, "Issued and certified by SSF", by=admin, transition=transition)
+        agreement.sent_at = now
+        _ask_to_sign(agreement, ed)
+    return agreement
+
+
+def _ask_to_sign(agreement: Agreement, ed: User) -> None:
+    path = f"/agreements/{agreement.id}/sign"
+    purpose = (
+        f"Sacramento Steps Forward sent the HMIS Partner Agency Agreement "
+        f"{agreement.reference} for {agreement.agency.legal_name} for your signature."
+    )
+    if ed.password_hash is None:
+        auth.invite(ed, purpose=purpose + " First set a password; you will then see the agreement.",
+                    next_path=path)
+        return
+    base = _base_url()
+    outbox.queue(
+        ed.email,
+        f"Please sign the HMIS Partner Agency Agreement {agreement.reference}",
+        f"Hello {ed.name},\n\n{purpose}\n\nRead and sign it here:\n{base}{path}\n",
+    )
+
+
+def sign_as_agency(
+    user: User,
+    agreement_id: int,
+    *,
+    password: str,
+    intent: bool,
+    consent: bool,
+    request: RequestInfo,
+    expected_version: int | None = None,
+) -> Agreement:
+    with unit_of_work():
+        agreement = get(user, agreement_id)
+        _check_version(agreement, expected_version)
+        now = clock.now()
+        _confirm_signer(user, password, intent, consent, request, now)
+        transition = cases.advance(
+            AGREEMENT, agreement, "agency_signs", user, context(agreement, user), at=now,
+            request=request,
+        )
+        _apply_signature(agreement, user, AGENCY_FIELD, now, transition, "Signed for the agency")
+        agreement.agency_signed_at = now
+        agreement.agency_signed_by_id = user.id
+        for person in _lead_signatories():
+            outbox.queue(
+                person.email,
+                f"Ready to countersign: {agreement.reference} ({agreement.agency.legal_name})",
+                f"{user.name} ({user.title}) signed the HMIS Partner Agency Agreement "
+                f"{agreement.reference} for {agreement.agency.legal_name}.\n\n"
+                f"Countersign it here:\n{_base_url()}/agreements/{agreement.id}/sign\n",
+            )
+    return agreement
+
+
+def countersign(
+    user: User,
+    agreement_id: int,
+    *,
+    password: str,
+    intent: bool,
+    consent: bool,
+    request: RequestInfo,
+    expected_version: int | None = None,
+) -> Agreement:
+    with unit_of_work():
+        agreement = get(user, agreement_id)
+        _check_version(agreement, expected_version)
+        now = clock.now()
+        _confirm_signer(user, password, intent, consent, request, now)
+        transition = cases.advance(
+            AGREEMENT, agreement, "lead_countersigns", user, context(agreement, user), at=now,
+            request=request,
+        )
+        final = _apply_signature(agreement, user, LEAD_FIELD, now, transition, "Countersigned by SSF")
+        agreement.lead_signed_at = now
+        agreement.lead_signed_by_id = user.id
+        # Effective when both have signed: the later signature's date, in the lead's time zone.
+        agreement.effective_on = local_date(max(now, agreement.agency_signed_at or now))
+        certificate = signing.completion_certificate(agreement, now)
+        _send_signed_copies(agreement, final, certificate)
+    return agreement
+
+
+def decline(user: User, agreement_id: int, *, reason: str, request: RequestInfo,
+            expected_version: int | None = None) -> Agreement:
+    with unit_of_work():
+        agreement = get(user, agreement_id)
+        _check_version(agreement, expected_version)
+        why = clean_text(reason, "Reason", max_len=4000, required=False, multiline=True)
+        cases.advance(AGREEMENT, agreement, "agency_declines", user, context(agreement, user),
+                      at=clock.now(), request=request, reason=why)
+        agreement.closed_reason = why
+        for person in _lead_admins():
+            outbox.queue(
+                person.email,
+                f"Declined: {agreement.reference} ({agreement.agency.legal_name})",
+                f"{user.name} declined the agreement {agreement.reference}.\n\nReason:\n{why}\n",
+            )
+    return agreement
+
+
+def void(admin: User, agreement_id: int, *, reason: str, request: RequestInfo,
+         expected_version: int | None = None) -> Agreement:
+    with unit_of_work():
+        agreement = get(admin, agreement_id)
+        _check_version(agreement, expected_version)
+        why = clean_text(reason, "Reason", max_len=4000, required=False, multiline=True)
+        was_sent = agreement.state != "draft"
+        cases.advance(AGREEMENT, agreement, "void", admin, context(agreement, admin),
+                      at=clock.now(), request=request, reason=why)
+        agreement.closed_reason = why
+        ed = agencies.executive_director(agreement.agency)
+        if was_sent and ed is not None:
+            outbox.queue(
+                ed.email,
+                f"Voided: HMIS Partner Agency Agreement {agreement.reference}",
+                f"Sacramento Steps Forward voided the agreement {agreement.reference}; "
+                f"it can no longer be signed.\n\nReason:\n{why}\n",
+            )
+    return agreement
+
+
+def _confirm_signer(user: User, password: str, intent: bool, consent: bool,
+                    request: RequestInfo, now: datetime) -> None:
+    """Signing needs the person's intent, their password again, and consent (first time)."""
+    from portal.services.passwords import check_password
+
+    if not intent:
+        raise ServiceError("Confirm that you intend to sign this document.")
+    if not check_password(user.password_hash, password):
+        raise ServiceError("The password you re-entered is not correct; nothing was signed.")
+    if user.esign_consent_at is None:
+        if not consent:
+            raise ServiceError("You must first consent to do business electronically.")
+        user.esign_consent_at = now
+        user.esign_consent_ip = request.ip[:64]
+        from portal.services import audit
+
+        audit.record(user, "esign.consent", user, "Consented to do business electronically",
+                     agency_id=user.agency_id, request=request, at=now)
+
+
+def _apply_signature(agreement: Agreement, user: User, field: str, now: datetime,
+                     transition, label: str) -> bytes:
+    document = agreement.document
+    current = documents.read_bytes(document.current)
+    identity = identities.current_identity(user)
+    signed = signing.approve(current, identity, field, now, reason=label)
+    documents.add_version(document, signed, f"{label} by {user.name}", by=user, transition=transition)
+    return signed
+
+
+def _send_signed_copies(agreement: Agreement, final_pdf: bytes, certificate) -> None:
+    version = agreement.document.current
+    attachments = [
+        {"filename": f"{agreement.reference}-signed.pdf", "storage_key": version.storage_key},
+        {"filename": f"{agreement.reference}-certificate-of-completion.pdf",
+         "storage_key": certificate.current.storage_key},
+    ]
+    people = {p.email: p for p in [*agreement.agency.people, *_lead_admins(), *_lead_signatories()]
+              if p.active and p.role in {"agency_ed", "agency_security_officer", "ssf_admin",
+                                          "ssf_signatory"}}
+    for person in people.values():
+        outbox.queue(
+            person.email,
+            f"Fully signed: HMIS Partner Agency Agreement {agreement.reference}",
+            f"The HMIS Partner Agency Agreement {agreement.reference} between Sacramento Steps "
+            f"Forward and {agreement.agency.legal_name} is signed by both parties and in effect "
+            f"as of {long_date(agreement.effective_on)}.\n\nThe signed agreement and its "
+            f"certificate of completion are attached and on the agency's page:\n"
+            f"{_base_url()}/agreements/{agreement.id}\n",
+            attachments,
+        )
+
+
+def _lead_people(role: str) -> list[User]:
+    query = select(User).where(User.role == role, User.active.is_(True))
+    return list(db.session.scalars(query))
+
+
+def _lead_signatories() -> list[User]:
+    return _lead_people("ssf_signatory")
+
+
+def _lead_admins() -> list[User]:
+    return _lead_people("ssf_admin")
+
+
+def _base_url() -> str:
+    from flask import current_app
+
+    return current_app.config["PORTAL_BASE_URL"].rstrip("/")
+
+
+@dataclass
+class SigningView:
+    agreement: Agreement
+    may_sign: bool
+    reason: str | None
+    needs_consent: bool
+    event: str
+
+
+def signing_view(user: User, agreement_id: int) -> SigningView:
+    """What the signing page needs: whether this person may sign now, and why not."""
+    agreement = get(user, agreement_id)
+    event = "lead_countersigns" if is_lead_staff(user) else "agency_signs"
+    option = next((o for o in options(agreement, user) if o.event == event), None)
+    reason = None if option else "This agreement is not waiting for your signature."
+    if option and not option.allowed:
+        reason = option.reason
+    return SigningView(agreement, bool(option and option.allowed), reason,
+                       user.esign_consent_at is None, event)

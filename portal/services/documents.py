@@ -1,0 +1,97 @@
+"""Documents on record: storing versions, reading them back, matching uploaded files."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from portal import clock, runtime
+from portal.extensions import db
+from portal.models import Document, DocumentVersion, Transition, User
+from portal.services.access import require_agency_visible
+from portal.services.errors import NotFound, ServiceError
+
+
+def new_document(*, case_type: str, case_id: int, agency_id: int, kind: str, title: str) -> Document:
+    document = Document(
+        case_type=case_type, case_id=case_id, agency_id=agency_id, kind=kind, title=title,
+        created_at=clock.now(),
+    )
+    db.session.add(document)
+    db.session.flush()
+    return document
+
+
+def add_version(
+    document: Document,
+    pdf: bytes,
+    label: str,
+    *,
+    by: User | None,
+    transition: Transition | None = None,
+) -> DocumentVersion:
+    """Stores the bytes (content-addressed, never overwritten) and records the version.
+
+    Storing happens before the commit; if the transaction then fails, the orphan object is
+    harmless and a retry stores the same key again as a no-op.
+    """
+    from portal.storage import StorageError
+
+    try:
+        key = runtime.storage().put(pdf)
+    except StorageError as exc:
+        raise ServiceError(
+            f"{exc} The document could not be stored, so nothing was changed. Try again shortly."
+        ) from exc
+    seq = len(document.versions) + 1
+    version = DocumentVersion(
+        document=document,
+        seq=seq,
+        label=label,
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        storage_key=key,
+        size=len(pdf),
+        created_at=clock.now(),
+        created_by_id=by.id if by else None,
+        transition_id=transition.id if transition else None,
+    )
+    db.session.add(version)
+    db.session.flush()
+    return version
+
+
+def read_bytes(version: DocumentVersion) -> bytes:
+    from portal.storage import StorageError, StorageIntegrityError
+
+    try:
+        return runtime.storage().get(version.storage_key)
+    except StorageIntegrityError as exc:
+        raise ServiceError(
+            "The stored copy of this document does not match its recorded fingerprint. "
+            "SSF has been alerted; do not rely on this copy."
+        ) from exc
+    except StorageError as exc:
+        raise ServiceError(f"{exc} Try again shortly.") from exc
+
+
+@dataclass
+class Download:
+    data: bytes
+    filename: str
+
+
+def download(viewer: User, version_id: int) -> Download:
+    version = db.session.get(DocumentVersion, version_id)
+    if version is None:
+        raise NotFound()
+    require_agency_visible(viewer, version.document.agency_id)
+    title = version.document.title
+    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in title)[:80].strip("-")
+    return Download(read_bytes(version), f"{safe}-v{version.seq}.pdf")
+
+
+def find_by_sha256(sha256: str) -> DocumentVersion | None:
+    query = select(DocumentVersion).where(DocumentVersion.sha256 == sha256).limit(1)
+    return db.session.scalar(query)

@@ -1,0 +1,62 @@
+"""First-run setup: the lead agency, the shipped template, SSF staff accounts."""
+
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import select
+
+from portal import clock
+from portal.extensions import db
+from portal.models import Agency, User
+from portal.services import agencies, auth, templates
+from portal.services.passwords import hash_password
+from portal.services.unit import unit_of_work
+from portal.services.validation import clean_email, clean_text
+
+LEAD_ROLES = ("ssf_admin", "ssf_signatory", "auditor")
+
+
+def ensure_lead_agency() -> Agency:
+    existing = db.session.scalar(select(Agency).where(Agency.is_lead.is_(True)))
+    if existing is not None:
+        return existing
+    with unit_of_work():
+        agency = Agency(
+            legal_name=current_app.config["LEAD_AGENCY_NAME"],
+            address="",
+            is_lead=True,
+            created_at=clock.now(),
+        )
+        db.session.add(agency)
+    return agency
+
+
+def initialize() -> None:
+    """Idempotent: safe to run on every start."""
+    ensure_lead_agency()
+    templates.publish_sample_if_missing()
+
+
+def add_lead_person(*, email: str, name: str, title: str, role: str,
+                    password: str | None = None) -> User:
+    """Adds SSF staff. Without a password an invitation e-mail is sent instead."""
+    if role not in LEAD_ROLES:
+        raise ValueError(f"role must be one of {', '.join(LEAD_ROLES)}")
+    lead = agencies.lead_agency()
+    with unit_of_work("That e-mail already has an account."):
+        user = User(
+            agency=lead,
+            email=clean_email(email),
+            name=clean_text(name, "Name", max_len=200),
+            title=clean_text(title, "Title", max_len=200),
+            role=role,
+            active=True,
+            created_at=clock.now(),
+            password_hash=hash_password(password) if password else None,
+        )
+        db.session.add(user)
+        db.session.flush()
+        if password is None:
+            auth.invite(user, purpose="You have an account on the HMIS Partner Portal of "
+                        f"{lead.legal_name}.")
+    return user

@@ -1,0 +1,122 @@
+"""The document pipeline for agreements: render → certify → sign → certificate of completion.
+
+Rendering and signing are plain libraries in portal/documents; this module feeds them the
+records and turns their failures into messages a person can act on.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+
+from portal import runtime
+from portal.models import Agreement, Document, SigningIdentity, User
+from portal.services import cases, documents, identities
+from portal.services.errors import ServiceError
+from portal.services.timefmt import local_datetime, short_date, local_date
+
+
+def render_agreement(agreement: Agreement, ed: User):
+    from portal.documents.render import PartyBlock, render_agreement as render
+    from portal.documents.template_text import TemplateError
+
+    agency, template = agreement.agency, agreement.template
+    lead_name = current_app.config["LEAD_AGENCY_NAME"]
+    values = {
+        "agency_name": agency.legal_name,
+        "agency_address": agency.address,
+        "executive_director_name": ed.name,
+        "executive_director_title": ed.title,
+        "lead_agency_name": lead_name,
+        "template_version": template.version,
+        "revised_date": template.revised_date,
+    }
+    parties = [
+        PartyBlock("agency_signature", "PARTNER AGENCY", ed.name, ed.title, agency.legal_name),
+        PartyBlock("lead_signature", lead_name.upper(), "", "Authorized signatory", lead_name),
+    ]
+    try:
+        return render(
+            template.body, values, title=template.title, template_version=template.version,
+            revised_date=template.revised_date, parties=parties,
+        )
+    except TemplateError as exc:
+        raise ServiceError(f"The agreement could not be prepared from its template: {exc}") from exc
+
+
+def certify(rendered, *, reason: str) -> bytes:
+    from portal.documents.signing import SignatureField, SigningError
+
+    fields = [SignatureField(f.name, f.page, tuple(f.box)) for f in rendered.signature_fields]
+    try:
+        return runtime.signer().certify(rendered.pdf, fields=fields, reason=reason,
+                                        location=current_app.config["LEAD_AGENCY_NAME"])
+    except SigningError as exc:
+        raise ServiceError(f"{exc} Nothing was sent; try again shortly.") from exc
+
+
+def approve(pdf: bytes, identity: SigningIdentity, field: str, now: datetime, *, reason: str) -> bytes:
+    from portal.documents.signing import SignatureStamp, SigningError
+
+    stamp = SignatureStamp(
+        name=identity.common_name, title=identity.title, organization=identity.organization,
+        signed_on=short_date(local_date(now)),
+    )
+    try:
+        return runtime.signer().approve(
+            pdf, signer=identities.signer_for(identity), field_name=field, stamp=stamp, reason=reason
+        )
+    except SigningError as exc:
+        raise ServiceError(f"{exc} Nothing was signed; try again shortly.") from exc
+
+
+def completion_certificate(agreement: Agreement, now: datetime) -> Document:
+    """A separate, sealed PDF listing every event of the case and every document version."""
+    from portal.documents.certificate import CertificateDocument, CertificateEvent, render_certificate
+    from portal.documents.signing import SigningError
+
+    events = [
+        CertificateEvent(
+            when=local_datetime(t.at),
+            who=f"{t.actor.name} <{t.actor.email}>" if t.actor else "Portal",
+            role=t.actor.role_label if t.actor else "system",
+            action=_event_label(t.event) + (f" — {t.reason}" if t.reason else ""),
+            ip=t.ip or "—",
+            user_agent=t.user_agent or "—",
+        )
+        for t in cases.history("agreement", agreement.id)
+    ]
+    versions = [
+        CertificateDocument(label=v.label, sha256=v.sha256, size=v.size,
+                            created=local_datetime(v.created_at))
+        for v in agreement.document.versions
+    ]
+    pdf = render_certificate(
+        case_title=f"HMIS Partner Agency Agreement {agreement.reference}",
+        case_reference=agreement.reference,
+        agency_name=agreement.agency.legal_name,
+        status="Effective" + (f" {short_date(agreement.effective_on)}" if agreement.effective_on else ""),
+        events=events,
+        documents=versions,
+        generated_at=local_datetime(now),
+    )
+    try:
+        sealed = runtime.signer().seal(pdf, reason="Certificate of completion")
+    except SigningError as exc:
+        raise ServiceError(f"{exc} Nothing was signed; try again shortly.") from exc
+    certificate = documents.new_document(
+        case_type="agreement", case_id=agreement.id, agency_id=agreement.agency_id,
+        kind="certificate", title=f"Certificate of completion {agreement.reference}",
+    )
+    documents.add_version(certificate, sealed, "Certificate of completion, sealed by SSF", by=None)
+    agreement.certificate = certificate
+    return certificate
+
+
+def _event_label(event: str) -> str:
+    from workflows.agreement import AGREEMENT
+
+    if event == "create":
+        return "Created from template"
+    return next((e.label for e in AGREEMENT.events if e.name == event), event)

@@ -1,0 +1,30 @@
+"""Small helpers every blueprint uses: who is asking, and showing a service's refusal."""
+
+from __future__ import annotations
+
+from flask import abort, flash, request
+
+from portal.services.access import RequestInfo
+from portal.services.errors import NotFound, ServiceError
+
+
+def request_info() -> RequestInfo:
+    # Behind a proxy, ProxyFix (configured by the deployer) makes remote_addr the client's.
+    return RequestInfo(ip=request.remote_addr or "", user_agent=request.headers.get("User-Agent", ""))
+
+
+def refuse(error: ServiceError) -> None:
+    """NotFound becomes a 404 page; any other refusal is shown above the form."""
+    if isinstance(error, NotFound):
+        abort(404)
+    flash(error.message, "danger")
+
+
+def version_of(form) -> int | None:
+    raw = (form.lock_version.data or "").strip()
+    return int(raw) if raw.isdigit() else None
+
+
+def page_arg() -> int:
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1

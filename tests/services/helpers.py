@@ -1,0 +1,24 @@
+"""Short ways to drive an agreement through its services in tests."""
+
+from portal.services import agreements
+from portal.services.access import RequestInfo
+from tests.conftest import PASSWORD
+
+REQ = RequestInfo(ip="192.0.2.10", user_agent="pytest-agent/1.0")
+
+
+def sent_agreement(cast):
+    agreement = agreements.create(cast.admin, cast.agency.id, REQ)
+    return agreements.send(cast.admin, agreement.id, REQ)
+
+
+def agency_signed(cast):
+    agreement = sent_agreement(cast)
+    return agreements.sign_as_agency(cast.ed, agreement.id, password=PASSWORD, intent=True,
+                                     consent=True, request=REQ)
+
+
+def effective(cast):
+    agreement = agency_signed(cast)
+    return agreements.countersign(cast.signatory, agreement.id, password=PASSWORD, intent=True,
+                                  consent=True, request=REQ)

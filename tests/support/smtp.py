@@ -1,0 +1,53 @@
+"""A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives, for mail tests."""
+
+from __future__ import annotations
+
+import email
+import socket
+from collections.abc import Iterator
+from email.message import Message
+
+import pytest
+from aiosmtpd.controller import Controller
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.refuse = False  # when True the server answers 451, as a failing relay would
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd API)
+        if self.refuse:
+            return "451 Requested action aborted: local error"
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+    def to(self, address: str) -> list[Message]:
+        return [m for m in self.messages if address in m["To"]]
+
+    def clear(self) -> None:
+        self.messages.clear()
+        self.refuse = False
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[tuple[Controller, Mailbox]]:
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    yield controller, box
+    controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server) -> Iterator[Mailbox]:
+    _, box = smtp_server
+    box.clear()
+    yield box
+    box.clear()
