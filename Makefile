@@ -21,7 +21,9 @@ install: $(STAMP)
 run: install
 	$(FLASK) init
 	$(FLASK) seed-demo
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	@# The scheduler (due e-mail, deadlines) runs beside the web server and stops with it.
+	$(FLASK) scheduler & trap "kill $$! 2>/dev/null" EXIT INT TERM; \
+		$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: install
 	env -u TEST_DATABASE_URL $(BIN)/pytest

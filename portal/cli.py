@@ -131,4 +131,14 @@ def send_mail() -> None:
     click.echo(f"Sent {outbox.deliver_pending(limit=500)} message(s).")
 
 
-commands = [init_command, pki_group, seed_demo, demo_command, verify_command, add_staff, send_mail]
+@click.command("scheduler")
+@click.option("--interval", default=60, show_default=True, help="Seconds between sweeps.")
+@with_appcontext
+def scheduler_command(interval: int) -> None:
+    """Run the sweep (due e-mail) once now and then every INTERVAL seconds, in this process."""
+    from portal.jobs import run_scheduler
+
+    run_scheduler(current_app._get_current_object(), interval_seconds=interval)
+
+
+commands = [scheduler_command, init_command, pki_group, seed_demo, demo_command, verify_command, add_staff, send_mail]

@@ -80,9 +80,10 @@ def publish_sample_if_missing() -> AgreementTemplate | None:
     """Publishes the template the project ships when no version exists yet."""
     if db.session.scalar(select(AgreementTemplate.id).limit(1)) is not None:
         return None
-    from portal.documents.sample_templates import SAMPLE
+    from portal.documents.template_text import load_sample_template
 
+    sample = load_sample_template()
     return publish(
-        None, version=SAMPLE.version, revised_date=SAMPLE.revised_date, title=SAMPLE.title,
-        body=SAMPLE.body, notes="The sample shipped with the portal.",
+        None, version=sample.template_version, revised_date=sample.revised_date,
+        title=sample.title, body=sample.body, notes="The sample shipped with the portal.",
     )

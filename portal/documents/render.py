@@ -1,0 +1,478 @@
+"""Render a filled agreement template to PDF (reportlab), with empty signature boxes.
+
+The signer (portal/documents/signing.py) later creates a PDF signature field at each
+returned SignatureFieldPlacement. Output is byte-for-byte deterministic for the same input:
+reportlab's invariant mode fixes the creation date and document ID; the signatures, not the
+PDF's own metadata, carry the real dates.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape as xml_escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import LETTER
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import inch
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    Flowable,
+    HRFlowable,
+    KeepTogether,
+    PageBreak,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+from reportlab.platypus import Paragraph as PdfParagraph
+
+from portal.documents.template_text import (
+    Block,
+    Paragraph,
+    Provision,
+    SubItem,
+    TemplateDoc,
+    check_values,
+    parse_template,
+    pdf_markup,
+    plain_text,
+    to_plain_text,
+)
+
+PDF_AUTHOR = "Sacramento Steps Forward HMIS Portal"
+PDF_CREATOR = "HMIS Partner Portal"
+DEFAULT_LEAD_AGENCY_ROLE = "as the HMIS Lead Agency for the Sacramento Continuum of Care"
+SIGNATURE_BOX_SIZE = (240.0, 60.0)
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+_FIELD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")  # no "." : PDF field names nest on dots
+
+
+@dataclass(frozen=True)
+class PartyBlock:
+    field_name: str  # name of the PDF signature field to create, e.g. "agency_signature"
+    heading: str  # e.g. "PARTNER AGENCY"
+    name: str
+    title: str
+    organization: str
+
+
+@dataclass(frozen=True)
+class SignatureFieldPlacement:
+    name: str
+    page: int  # 0-based
+    box: tuple[float, float, float, float]  # x1, y1, x2, y2 in PDF points, origin bottom-left
+
+
+@dataclass(frozen=True)
+class RenderedDocument:
+    pdf: bytes
+    signature_fields: list[SignatureFieldPlacement]
+    text: str
+
+
+# ---------------------------------------------------------------- fonts and page furniture
+
+
+@dataclass(frozen=True)
+class Fonts:
+    regular: str
+    bold: str
+    italic: str
+    mono: str
+    embedded: bool  # True: a TrueType font with wide Unicode coverage is embedded
+
+
+@functools.cache
+def document_fonts() -> Fonts:
+    """DejaVu (embedded, covers "Café Ñandú – Hope House") if installed, else Helvetica."""
+    files = {
+        "PortalSans": "DejaVuSans.ttf",
+        "PortalSans-Bold": "DejaVuSans-Bold.ttf",
+        "PortalSans-Oblique": "DejaVuSans-Oblique.ttf",
+        "PortalSans-BoldOblique": "DejaVuSans-BoldOblique.ttf",
+        "PortalMono": "DejaVuSansMono.ttf",
+    }
+    if not all((FONT_DIR / name).is_file() for name in files.values()):
+        return Fonts("Helvetica", "Helvetica-Bold", "Helvetica-Oblique", "Courier", False)
+    for font_name, file_name in files.items():
+        pdfmetrics.registerFont(TTFont(font_name, str(FONT_DIR / file_name)))
+    # Lets <b> and <i> inside Paragraph markup find the bold and oblique faces.
+    pdfmetrics.registerFontFamily(
+        "PortalSans",
+        normal="PortalSans",
+        bold="PortalSans-Bold",
+        italic="PortalSans-Oblique",
+        boldItalic="PortalSans-BoldOblique",
+    )
+    return Fonts("PortalSans", "PortalSans-Bold", "PortalSans-Oblique", "PortalMono", True)
+
+
+class NumberedCanvas(Canvas):
+    """Holds every page until the end so the footer can say "Page x of y"."""
+
+    def __init__(self, *args: Any, footer: Callable[[Canvas, int, int], None], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._footer = footer
+        self._page_states: list[dict[str, Any]] = []
+
+    def showPage(self) -> None:  # noqa: N802 (reportlab's name)
+        self._page_states.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._page_states)
+        for state in self._page_states:
+            self.__dict__.update(state)
+            self._footer(self, self._pageNumber, total)
+            super().showPage()
+        super().save()
+
+
+def footer_drawer(prefix: str) -> Callable[[Canvas, int, int], None]:
+    """A footer "<prefix> · Page x of y" centred near the bottom edge, with a hairline."""
+    fonts = document_fonts()
+
+    def draw(canvas: Canvas, page: int, total: int) -> None:
+        width = canvas._pagesize[0]
+        canvas.saveState()
+        canvas.setStrokeColor(colors.Color(0.7, 0.7, 0.7))
+        canvas.setLineWidth(0.5)
+        canvas.line(inch, 0.72 * inch, width - inch, 0.72 * inch)
+        canvas.setFont(fonts.regular, 8.5)
+        canvas.setFillColor(colors.Color(0.3, 0.3, 0.3))
+        canvas.drawCentredString(width / 2, 0.5 * inch, f"{prefix} · Page {page} of {total}")
+        canvas.restoreState()
+
+    return draw
+
+
+def build_pdf(story: list[Flowable], *, footer_prefix: str, title: str, subject: str) -> bytes:
+    """Lay out `story` on letter pages with the numbered footer; deterministic bytes."""
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=LETTER,
+        leftMargin=inch,
+        rightMargin=inch,
+        topMargin=0.9 * inch,
+        bottomMargin=inch,
+        title=title,
+        subject=subject,
+        author=PDF_AUTHOR,
+        creator=PDF_CREATOR,
+        lang="en-US",
+        invariant=1,
+    )
+    canvasmaker = functools.partial(NumberedCanvas, footer=footer_drawer(footer_prefix))
+    doc.build(story, canvasmaker=canvasmaker)
+    return buffer.getvalue()
+
+
+def paragraph_styles() -> dict[str, ParagraphStyle]:
+    fonts = document_fonts()
+    body = ParagraphStyle(
+        "body",
+        fontName=fonts.regular,
+        fontSize=10,
+        leading=13.5,
+        spaceAfter=5,
+        bulletFontName=fonts.regular,
+        bulletFontSize=10,
+    )
+    return {
+        "body": body,
+        "small": ParagraphStyle("small", parent=body, fontSize=8.5, leading=11, spaceAfter=3),
+        "kicker": ParagraphStyle(
+            "kicker", parent=body, fontSize=10, alignment=TA_CENTER, spaceAfter=4,
+            textColor=colors.Color(0.3, 0.3, 0.3),
+        ),
+        "title": ParagraphStyle(
+            "title", parent=body, fontName=fonts.bold, fontSize=17, leading=21,
+            alignment=TA_CENTER, spaceAfter=10,
+        ),
+        "party": ParagraphStyle(
+            "party", parent=body, fontName=fonts.bold, fontSize=11.5, leading=14.5,
+            alignment=TA_CENTER, spaceAfter=1,
+        ),
+        "centre": ParagraphStyle("centre", parent=body, alignment=TA_CENTER, spaceAfter=3),
+        "article": ParagraphStyle(
+            "article", parent=body, fontName=fonts.bold, fontSize=12, leading=15,
+            spaceBefore=12, spaceAfter=6, keepWithNext=1,
+        ),
+        "section": ParagraphStyle(
+            "section", parent=body, fontName=fonts.bold, fontSize=10.5, leading=14,
+            spaceBefore=6, spaceAfter=4, keepWithNext=1,
+        ),
+        "label": ParagraphStyle(
+            "label", parent=body, spaceAfter=0, textColor=colors.Color(0.35, 0.35, 0.35)
+        ),
+        "value": ParagraphStyle("value", parent=body, spaceAfter=0),
+        "caption": ParagraphStyle(
+            "caption", parent=body, fontSize=8, leading=10, spaceBefore=2, spaceAfter=0,
+            textColor=colors.Color(0.35, 0.35, 0.35),
+        ),
+    }  # fmt: skip
+
+
+# ---------------------------------------------------------------- the agreement
+
+
+class SignatureBox(Flowable):
+    """The empty rectangle a digital signature's appearance will fill; records where it lands."""
+
+    def __init__(
+        self, field_name: str, placements: list[SignatureFieldPlacement], size: tuple[float, float]
+    ) -> None:
+        super().__init__()
+        self.field_name = field_name
+        self.placements = placements
+        self.width, self.height = size
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def draw(self) -> None:
+        self.canv.saveState()
+        self.canv.setStrokeColor(colors.Color(0.45, 0.45, 0.45))
+        self.canv.setLineWidth(0.75)
+        self.canv.rect(0, 0, self.width, self.height)
+        self.canv.restoreState()
+        x, y = self.canv.absolutePosition(0, 0)
+        box = (round(x, 2), round(y, 2), round(x + self.width, 2), round(y + self.height, 2))
+        page = self.canv.getPageNumber() - 1
+        self.placements.append(SignatureFieldPlacement(self.field_name, page, box))
+
+
+class _AgreementStory:
+    """Turns the template tree into flowables; keeps the numbering of the template."""
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self.values = values
+        self.styles = paragraph_styles()
+        self.flowables: list[Flowable] = []
+
+    def markup(self, text: str) -> str:
+        return pdf_markup(text, self.values)
+
+    def indented(self, indent: float, marker_width: float = 22) -> ParagraphStyle:
+        """Hanging indent: the marker ("10.", "b.", "•") sits in the gap left of the text."""
+        return ParagraphStyle(
+            f"indent{indent}",
+            parent=self.styles["body"],
+            leftIndent=indent,
+            bulletIndent=max(indent - marker_width, 0),
+        )
+
+    def blocks(self, blocks: list[Block], indent: float) -> None:
+        for block in blocks:
+            if isinstance(block, Paragraph):
+                style = self.indented(indent) if indent else self.styles["body"]
+                self.flowables.append(PdfParagraph(self.markup(block.text), style))
+                continue
+            style = ParagraphStyle(
+                "bullet", parent=self.indented(indent + 16, 12), spaceAfter=2, bulletFontSize=9
+            )
+            for item in block.items:
+                self.flowables.append(PdfParagraph(self.markup(item.text), style, bulletText="•"))
+            self.flowables.append(Spacer(1, 4))
+
+    def numbered(self, item: Provision | SubItem, marker: str, indent: float) -> None:
+        lead = ""
+        if item.title:
+            title = self.markup(item.title)
+            stop = "" if item.title[-1] in ".:?!" else "."
+            lead = f"<b>{title}{stop}</b> "
+        text = lead + self.markup(item.text)
+        self.flowables.append(PdfParagraph(text, self.indented(indent), bulletText=f"{marker}."))
+        self.blocks(item.blocks, indent)
+
+    def body(self, doc: TemplateDoc) -> None:
+        self.blocks(doc.preamble, 0)
+        for article in doc.articles:
+            heading = f"{article.numeral}. {self.markup(article.title)}"
+            self.flowables.append(PdfParagraph(heading, self.styles["article"]))
+            self.blocks(article.blocks, 0)
+            for section in article.sections:
+                heading = f"{section.letter}. {self.markup(section.title)}"
+                self.flowables.append(PdfParagraph(heading, self.styles["section"]))
+                self.blocks(section.blocks, 0)
+                for provision in section.provisions:
+                    self.numbered(provision, str(provision.number), 24)
+                    for item in provision.items:
+                        self.numbered(item, item.letter, 46)
+        if doc.footnotes:
+            notes: list[Flowable] = [
+                HRFlowable(width="30%", thickness=0.5, color=colors.grey, hAlign="LEFT",
+                           spaceBefore=10, spaceAfter=4),
+            ]  # fmt: skip
+            for note in doc.footnotes:
+                text = f"<super>{xml_escape(note.label)}</super> {self.markup(note.text)}"
+                notes.append(PdfParagraph(text, self.styles["small"]))
+            # The notes travel with the last paragraph, never alone on a page of their own.
+            last = self.flowables.pop() if self.flowables else Spacer(1, 0)
+            self.flowables.append(KeepTogether([last, *notes]))
+
+
+def _title_block(
+    title: str, values: Mapping[str, str], lead_agency_role: str
+) -> tuple[list[Flowable], list[str]]:
+    styles = paragraph_styles()
+
+    def value(name: str) -> str:
+        return pdf_markup("{{" + name + "}}", values)
+
+    flowables = [
+        PdfParagraph("Homeless Management Information System (HMIS)", styles["kicker"]),
+        PdfParagraph(xml_escape(title), styles["title"]),
+        PdfParagraph("between", styles["centre"]),
+        PdfParagraph(value("lead_agency_name"), styles["party"]),
+        PdfParagraph(f"{xml_escape(lead_agency_role)} (SSF),", styles["centre"]),
+        PdfParagraph("and", styles["centre"]),
+        PdfParagraph(value("agency_name"), styles["party"]),
+        PdfParagraph(f"{value('agency_address')} (the Partner Agency)", styles["centre"]),
+        Spacer(1, 6),
+        HRFlowable(width="100%", thickness=0.75, color=colors.grey, spaceAfter=6),
+    ]
+    lines = [
+        title,
+        "between",
+        f"{plain_text('{{lead_agency_name}}', values)}, {lead_agency_role} (SSF),",
+        "and",
+        f"{plain_text('{{agency_name}}', values)}, {plain_text('{{agency_address}}', values)}"
+        " (the Partner Agency)",
+    ]
+    return flowables, lines
+
+
+def _signature_page(
+    parties: Sequence[PartyBlock], placements: list[SignatureFieldPlacement]
+) -> tuple[list[Flowable], list[str]]:
+    styles = paragraph_styles()
+    flowables: list[Flowable] = [
+        PageBreak(),
+        PdfParagraph("Signatures", styles["article"]),
+        PdfParagraph(
+            "By signing below, each party agrees to the terms and conditions above.",
+            styles["body"],
+        ),
+        Spacer(1, 10),
+    ]
+    lines = [
+        "",
+        "SIGNATURES",
+        "By signing below, each party agrees to the terms and conditions above.",
+    ]
+    width = SIGNATURE_BOX_SIZE[0]
+    for party in parties:
+        details = Table(
+            [
+                [
+                    PdfParagraph(label, styles["label"]),
+                    PdfParagraph(xml_escape(text), styles["value"]),
+                ]
+                for label, text in (
+                    ("Name", party.name),
+                    ("Title", party.title),
+                    ("Organization", party.organization),
+                    ("Date", ""),
+                )
+            ],
+            colWidths=[72, width + 120 - 72],
+            hAlign="LEFT",
+        )
+        details.setStyle(
+            TableStyle(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("TOPPADDING", (0, 0), (-1, -1), 1),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+                    ("LINEBELOW", (1, 3), (1, 3), 0.5, colors.grey),
+                    ("TOPPADDING", (0, 3), (-1, 3), 14),
+                ]
+            )
+        )
+        block = [
+            PdfParagraph(xml_escape(party.heading), styles["section"]),
+            SignatureBox(party.field_name, placements, SIGNATURE_BOX_SIZE),
+            PdfParagraph("Digital signature", styles["caption"]),
+            Spacer(1, 8),
+            details,
+            Spacer(1, 26),
+        ]
+        flowables.append(KeepTogether(block))
+        lines += [
+            "",
+            party.heading,
+            "Signature: [digital signature field]",
+            f"Name: {party.name}",
+            f"Title: {party.title}",
+            f"Organization: {party.organization}",
+            "Date:",
+        ]
+    return flowables, lines
+
+
+def _check_parties(parties: Sequence[PartyBlock]) -> None:
+    if not parties:
+        raise ValueError("an agreement needs at least one signing party")
+    names = [party.field_name for party in parties]
+    for name in names:
+        if not _FIELD_NAME.fullmatch(name):
+            raise ValueError(f"signature field name {name!r}: use letters, digits, _ and -")
+    if len(set(names)) != len(names):
+        raise ValueError(f"signature field names must be unique: {names}")
+
+
+def render_agreement(
+    body: str,
+    values: Mapping[str, str],
+    *,
+    title: str,
+    template_version: str,
+    revised_date: str,
+    parties: Sequence[PartyBlock],
+    lead_agency_role: str = DEFAULT_LEAD_AGENCY_ROLE,
+) -> RenderedDocument:
+    """Fill `body` (template markup) with `values` and lay it out as the agreement PDF.
+
+    template_version and revised_date also fill their placeholders unless `values` gives
+    them (it must then agree). Raises TemplateError for bad markup or values, ValueError
+    for bad parties.
+    """
+    _check_parties(parties)
+    filled = dict(values)
+    for name, given in (("template_version", template_version), ("revised_date", revised_date)):
+        if filled.setdefault(name, given) != given:
+            raise ValueError(f"values[{name!r}] disagrees with the {name} argument")
+    doc = parse_template(body)
+    check_values(body, filled)  # whole body at once, so errors carry the right line
+
+    title_flowables, title_lines = _title_block(title, filled, lead_agency_role)
+    story = _AgreementStory(filled)
+    story.body(doc)
+    placements: list[SignatureFieldPlacement] = []
+    signature_flowables, signature_lines = _signature_page(parties, placements)
+
+    agency = plain_text("{{agency_name}}", filled)
+    lead = plain_text("{{lead_agency_name}}", filled)
+    pdf = build_pdf(
+        title_flowables + story.flowables + signature_flowables,
+        footer_prefix=f"Template version {template_version} · Revised {revised_date}",
+        title=title,
+        subject=f"{title} between {lead} and {agency} "
+        f"(template version {template_version}, revised {revised_date})",
+    )
+    text = "\n".join([*title_lines, "", to_plain_text(doc, filled).rstrip(), *signature_lines])
+    return RenderedDocument(pdf=pdf, signature_fields=placements, text=text + "\n")

@@ -1,0 +1,101 @@
+"""When storage, signing, the database or e-mail fails halfway, nothing is left half-done,
+the person is told plainly, and trying again works."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import time_machine
+from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
+
+from portal import clock
+from portal.extensions import db
+from portal.models import Agreement, AuditEvent, OutboxMessage, Transition
+from portal.notify import outbox
+from portal.services import agreements
+from portal.services.errors import ServiceError
+from tests.conftest import PASSWORD
+from tests.services.helpers import REQ, sent_agreement
+
+
+def _sign(cast, agreement):
+    return agreements.sign_as_agency(cast.ed, agreement.id, password=PASSWORD, intent=True,
+                                     consent=True, request=REQ)
+
+
+def _unchanged(agreement_id: int) -> Agreement:
+    db.session.expire_all()
+    agreement = db.session.get(Agreement, agreement_id)
+    assert agreement.state == "sent"
+    assert len(agreement.document.versions) == 1
+    assert not db.session.scalars(db.select(Transition).where(
+        Transition.case_id == agreement_id, Transition.event == "agency_signs")).all()
+    assert not db.session.scalars(db.select(AuditEvent).where(
+        AuditEvent.action == "agreement.agency_signs")).all()
+    return agreement
+
+
+def test_storage_down_while_signing(app, cast, tmp_path):
+    from portal.storage import LocalStorage
+
+    agreement = sent_agreement(cast)
+    parts = app.extensions["portal"]
+    good = parts["storage"]
+    # A storage root under a regular file: every write fails in the operating system.
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    failing = LocalStorage(Path(blocker) / "docs")
+    failing.get = good.get  # reads still work; only the write of the signed version fails
+    parts["storage"] = failing
+    with pytest.raises(ServiceError, match="could not be stored, so nothing was changed"):
+        _sign(cast, agreement)
+    _unchanged(agreement.id)
+    assert cast.ed.esign_consent_at is None
+    parts["storage"] = good
+    assert _sign(cast, agreement).state == "agency_signed"
+
+
+def test_database_fails_after_signing_and_storing(app, cast):
+    agreement = sent_agreement(cast)
+
+    def fail_on_version_insert(conn, cursor, statement, params, context, executemany):
+        if statement.lstrip().upper().startswith("INSERT INTO DOCUMENT_VERSION"):
+            raise OperationalError(statement, params, Exception("server closed the connection"))
+
+    event.listen(db.engine, "before_cursor_execute", fail_on_version_insert)
+    try:
+        with pytest.raises(ServiceError, match="database could not save this change"):
+            _sign(cast, agreement)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", fail_on_version_insert)
+    _unchanged(agreement.id)
+    assert _sign(cast, agreement).state == "agency_signed"
+
+
+def test_mail_server_down_keeps_the_signature_and_retries_the_mail(app, cast, mailbox):
+    agreement = sent_agreement(cast)
+    mailbox.refuse = True
+    signed = _sign(cast, agreement)
+    assert signed.state == "agency_signed"
+    waiting = db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.status == "pending")).all()
+    assert waiting and all("451" in m.last_error for m in waiting)
+    assert not mailbox.to("sign@ssf.test")
+    mailbox.refuse = False
+    assert outbox.deliver_pending() == 0  # not due yet: back-off
+    with time_machine.travel(clock.now() + timedelta(minutes=5)):
+        assert outbox.deliver_pending() == len(waiting)
+    assert mailbox.to("sign@ssf.test")
+
+
+def test_mail_gives_up_after_the_set_number_of_attempts(app, cast, mailbox):
+    app.config["MAIL_MAX_ATTEMPTS"] = 2
+    try:
+        mailbox.refuse = True
+        sent_agreement(cast)  # first attempt at commit
+        with time_machine.travel(clock.now() + timedelta(hours=1)):
+            outbox.deliver_pending()
+        message = db.session.scalars(db.select(OutboxMessage)).first()
+        assert message.status == "failed" and message.attempts == 2
+    finally:
+        app.config["MAIL_MAX_ATTEMPTS"] = 8

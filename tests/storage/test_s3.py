@@ -1,0 +1,219 @@
+"""S3Storage against a real S3 server (SeaweedFS): locking, checksums, failures."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from botocore.exceptions import ClientError
+
+from portal.storage import S3Storage, StorageError, StorageNotFound, key_for
+from tests.storage.conftest import document_bytes, s3_storage
+from tests.support.seaweed import SeaweedS3, free_ports
+
+pytestmark = pytest.mark.s3
+
+
+def _error_code(caught: pytest.ExceptionInfo[ClientError]) -> str:
+    return caught.value.response["Error"]["Code"]
+
+
+def test_created_bucket_has_versioning_and_object_lock(
+    s3_server: SeaweedS3, locked_bucket: str
+) -> None:
+    raw = s3_server.client()
+    assert raw.get_bucket_versioning(Bucket=locked_bucket)["Status"] == "Enabled"
+    lock = raw.get_object_lock_configuration(Bucket=locked_bucket)["ObjectLockConfiguration"]
+    assert lock["ObjectLockEnabled"] == "Enabled"
+
+
+def test_object_carries_retention_from_the_injected_clock(
+    s3_server: SeaweedS3, locked_bucket: str
+) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    storage = s3_storage(s3_server, locked_bucket, retention_days=3, clock=lambda: now)
+    data = document_bytes()
+    key = storage.put(data, content_type="application/pdf")
+    head = s3_server.client().head_object(
+        Bucket=locked_bucket, Key=f"documents/{key}", ChecksumMode="ENABLED"
+    )
+    assert head["ObjectLockMode"] == "COMPLIANCE"
+    assert head["ObjectLockRetainUntilDate"] == now + timedelta(days=3)
+    assert head["ContentType"] == "application/pdf"
+    # The upload carried its SHA-256, which the server recorded (and checked, see below).
+    assert head["ChecksumSHA256"] == base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+def test_without_retention_no_lock_is_set(s3_server: SeaweedS3, locked_bucket: str) -> None:
+    storage = s3_storage(s3_server, locked_bucket, retention_days=None)
+    key = storage.put(document_bytes())
+    head = s3_server.client().head_object(Bucket=locked_bucket, Key=f"documents/{key}")
+    assert "ObjectLockMode" not in head
+
+
+def test_server_rejects_upload_with_wrong_checksum(
+    s3_server: SeaweedS3, locked_bucket: str
+) -> None:
+    raw = s3_server.client()
+    wrong = base64.b64encode(hashlib.sha256(b"other bytes").digest()).decode()
+    with pytest.raises(ClientError) as caught:
+        raw.put_object(
+            Bucket=locked_bucket, Key="corrupt", Body=b"sent bytes", ChecksumSHA256=wrong
+        )
+    assert _error_code(caught) == "BadDigest"
+    with pytest.raises(ClientError):
+        raw.head_object(Bucket=locked_bucket, Key="corrupt")
+
+
+def _locked_object(server: SeaweedS3, bucket: str) -> tuple[str, str, datetime]:
+    now = datetime.now(UTC).replace(microsecond=0)
+    storage = s3_storage(server, bucket, retention_days=2, clock=lambda: now)
+    key = storage.put(document_bytes())
+    return f"documents/{key}", key, now + timedelta(days=2)
+
+
+def test_server_refuses_to_shorten_compliance_retention(
+    s3_server: SeaweedS3, locked_bucket: str
+) -> None:
+    raw = s3_server.client()
+    name, _, until = _locked_object(s3_server, locked_bucket)
+    with pytest.raises(ClientError) as caught:
+        raw.put_object_retention(
+            Bucket=locked_bucket,
+            Key=name,
+            Retention={"Mode": "COMPLIANCE", "RetainUntilDate": until - timedelta(days=1)},
+        )
+    assert _error_code(caught) == "AccessDenied"
+    with pytest.raises(ClientError):  # nor may it be switched to the weaker GOVERNANCE mode
+        raw.put_object_retention(
+            Bucket=locked_bucket,
+            Key=name,
+            Retention={"Mode": "GOVERNANCE", "RetainUntilDate": until},
+        )
+    retention = raw.get_object_retention(Bucket=locked_bucket, Key=name)["Retention"]
+    assert (retention["Mode"], retention["RetainUntilDate"]) == ("COMPLIANCE", until)
+    # Extending is allowed: the refusal above is about shortening, not about any change.
+    later = until + timedelta(days=1)
+    raw.put_object_retention(
+        Bucket=locked_bucket, Key=name, Retention={"Mode": "COMPLIANCE", "RetainUntilDate": later}
+    )
+    assert (
+        raw.get_object_retention(Bucket=locked_bucket, Key=name)["Retention"]["RetainUntilDate"]
+        == later
+    )
+
+
+def test_server_refuses_to_delete_a_locked_version(
+    s3_server: SeaweedS3, locked_bucket: str
+) -> None:
+    raw = s3_server.client()
+    name, key, _ = _locked_object(s3_server, locked_bucket)
+    version = raw.head_object(Bucket=locked_bucket, Key=name)["VersionId"]
+    for bypass in (False, True):
+        with pytest.raises(ClientError) as caught:
+            raw.delete_object(
+                Bucket=locked_bucket, Key=name, VersionId=version, BypassGovernanceRetention=bypass
+            )
+        assert _error_code(caught) == "AccessDenied"
+    body = raw.get_object(Bucket=locked_bucket, Key=name, VersionId=version)["Body"].read()
+    assert hashlib.sha256(body).hexdigest() == key.rsplit("/", 1)[1]
+
+
+def test_put_racing_another_writer_is_still_one_version(
+    s3_server: SeaweedS3, locked_bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage = s3_storage(s3_server, locked_bucket, prefix="race", retention_days=1)
+    data = document_bytes()
+    key = storage.put(data)
+    # As if our HEAD ran just before another worker's PUT landed: If-None-Match answers 412.
+    monkeypatch.setattr(storage, "exists", lambda _key: False)
+    assert storage.put(data) == key
+    versions = s3_server.client().list_object_versions(Bucket=locked_bucket, Prefix=f"race/{key}")
+    assert len(versions["Versions"]) == 1
+
+
+def test_create_bucket_turns_on_versioning_of_an_existing_bucket(s3_server: SeaweedS3) -> None:
+    raw = s3_server.client()
+    bucket = s3_server.new_bucket_name("plain")
+    raw.create_bucket(Bucket=bucket)
+    storage = s3_storage(s3_server, bucket, create_bucket=True)
+    assert raw.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    assert storage.get(storage.put(b"kept")) == b"kept"
+
+
+def test_retention_on_a_bucket_without_object_lock_is_refused_clearly(
+    s3_server: SeaweedS3,
+) -> None:
+    bucket = s3_server.new_bucket_name("unlocked")
+    s3_server.client().create_bucket(Bucket=bucket)
+    with pytest.raises(StorageError, match="does not have Object Lock enabled"):
+        s3_storage(s3_server, bucket, create_bucket=True, retention_days=1)
+
+
+def test_missing_bucket_is_a_clear_storage_error(s3_server: SeaweedS3) -> None:
+    storage = s3_storage(s3_server, s3_server.new_bucket_name("absent"))
+    key = key_for(b"anything")
+    for action in (lambda: storage.put(b"anything"), lambda: storage.exists(key)):
+        with pytest.raises(StorageError, match="^Document storage is unavailable: the bucket"):
+            action()
+    with pytest.raises(StorageError, match="does not exist") as caught:
+        storage.get(key)
+    assert not isinstance(caught.value, StorageNotFound)
+
+
+def test_wrong_credentials_are_a_clear_storage_error(
+    s3_server: SeaweedS3, locked_bucket: str
+) -> None:
+    storage = S3Storage(
+        locked_bucket,
+        "documents",
+        endpoint_url=s3_server.endpoint_url,
+        access_key=s3_server.access_key,
+        secret_key="not-the-secret",
+    )
+    with pytest.raises(StorageError, match="refused the portal's credentials") as caught:
+        storage.put(document_bytes())
+    assert "not-the-secret" not in str(caught.value)
+    assert "not-the-secret" not in storage.describe()
+
+
+def test_dead_server_fails_fast_with_a_clear_message() -> None:
+    (port,) = free_ports(1)  # nothing listens here
+    storage = S3Storage(
+        "documents",
+        endpoint_url=f"http://127.0.0.1:{port}",
+        access_key="key",
+        secret_key="secret",
+    )
+    for action in (
+        lambda: storage.put(b"anything"),
+        lambda: storage.get(key_for(b"anything")),
+        lambda: storage.exists(key_for(b"anything")),
+    ):
+        started = time.monotonic()
+        with pytest.raises(StorageError, match="cannot reach the S3 server at http://127.0.0.1"):
+            action()
+        assert time.monotonic() - started < 10
+    with pytest.raises(StorageError, match="cannot reach"):
+        S3Storage(
+            "documents",
+            endpoint_url=f"http://127.0.0.1:{port}",
+            access_key="key",
+            secret_key="secret",
+            create_bucket=True,
+        )
+
+
+def test_missing_credentials_are_a_clear_storage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    (port,) = free_ports(1)
+    storage = S3Storage("documents", endpoint_url=f"http://127.0.0.1:{port}")
+    with pytest.raises(StorageError, match="no S3 credentials are configured"):
+        storage.exists(key_for(b"anything"))
