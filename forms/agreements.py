@@ -27,15 +27,17 @@ class SignForm(ActionForm):
         "electronic signature has the same effect as a handwritten one."
     )
     intent = BooleanField(
-        "I have read this document and I intend to sign it.", validators=[DataRequired(
-            message="Confirm that you intend to sign.")]
+        "I have read this document and I intend to sign it.",
+        validators=[DataRequired(message="Confirm that you intend to sign.")],
     )
     password = PasswordField("Re-enter your password", validators=[DataRequired(), Length(max=256)])
 
 
 class TemplateForm(FlaskForm):
     version = StringField("Version", validators=[DataRequired(), Length(max=40)])
-    revised_date = StringField("Revised date (as printed)", validators=[DataRequired(), Length(max=40)])
+    revised_date = StringField(
+        "Revised date (as printed)", validators=[DataRequired(), Length(max=40)]
+    )
     title = StringField("Title", validators=[DataRequired(), Length(max=200)])
     body = TextAreaField("Text", validators=[DataRequired(), Length(max=200_000)])
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])

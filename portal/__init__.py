@@ -20,7 +20,9 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
         static_folder="../static",
     )
     app.config.from_object(config)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -79,7 +81,9 @@ def register_errorhandlers(app: Flask) -> None:
         500: ("Something went wrong", "The portal could not finish this. Nothing was changed."),
     }
     for status, (title, message) in handlers.items():
-        app.register_error_handler(status, lambda err, s=status, t=title, m=message: render(s, t, m))
+        app.register_error_handler(
+            status, lambda err, s=status, t=title, m=message: render(s, t, m)
+        )
 
 
 def register_commands(app: Flask) -> None:

@@ -80,7 +80,11 @@ def demo_command(out_dir: Path) -> None:
 
     uses_real = bool(os.environ.get("DATABASE_URL") or os.environ.get("STORAGE_URL"))
     with tempfile.TemporaryDirectory(prefix="portal-demo-") as tmp:
-        app = current_app._get_current_object() if uses_real else create_app(Config(instance_path=tmp))
+        app = (
+            current_app._get_current_object()
+            if uses_real
+            else create_app(Config(instance_path=tmp))
+        )
         with app.app_context():
             upgrade()
             runtime.init_pki(app)
@@ -102,7 +106,9 @@ def verify_command(file: Path) -> None:
     if result.match:
         m = result.match
         latest = "the latest version" if m.is_latest else "an earlier version"
-        click.echo(f"On record: {m.reference}, version {m.version.seq} ({latest}); status: {m.status}")
+        click.echo(
+            f"On record: {m.reference}, version {m.version.seq} ({latest}); status: {m.status}"
+        )
     else:
         click.echo("On record: no — this file is not a document the portal issued.")
     sys.exit(0 if result.report.signatures and result.report.all_valid else 1)
@@ -141,4 +147,13 @@ def scheduler_command(interval: int) -> None:
     run_scheduler(current_app._get_current_object(), interval_seconds=interval)
 
 
-commands = [scheduler_command, init_command, pki_group, seed_demo, demo_command, verify_command, add_staff, send_mail]
+commands = [
+    scheduler_command,
+    init_command,
+    pki_group,
+    seed_demo,
+    demo_command,
+    verify_command,
+    add_staff,
+    send_mail,
+]

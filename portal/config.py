@@ -54,6 +54,15 @@ class Config:
         self.LEAD_AGENCY_NAME = env("LEAD_AGENCY_NAME", "Sacramento Steps Forward")
         self.LEAD_TIMEZONE = env("LEAD_TIMEZONE", "America/Los_Angeles")
         self.PORTAL_BASE_URL = env("PORTAL_BASE_URL", "http://127.0.0.1:5000")
+        # Deadline rules (VIII.B.1, VIII.B.3): days, business days or calendar days, and
+        # whether a last day on a weekend or holiday rolls to the next business day.
+        self.CURE_PERIOD_DAYS = _int("CURE_PERIOD_DAYS", 10)
+        self.CURE_PERIOD_BUSINESS_DAYS = _bool("CURE_PERIOD_BUSINESS_DAYS", False)
+        self.CURE_PERIOD_ROLL = _bool("CURE_PERIOD_ROLL", False)
+        self.TERMINATION_NOTICE_DAYS = _int("TERMINATION_NOTICE_DAYS", 30)
+        self.TERMINATION_NOTICE_BUSINESS_DAYS = _bool("TERMINATION_NOTICE_BUSINESS_DAYS", False)
+        self.TERMINATION_NOTICE_ROLL = _bool("TERMINATION_NOTICE_ROLL", False)
+        self.REMINDER_DAYS_BEFORE = (3, 1)
         # E-mail: with no SMTP_HOST, messages are written to the log instead of sent.
         self.SMTP_HOST = env("SMTP_HOST")
         self.SMTP_PORT = _int("SMTP_PORT", 25)

@@ -33,8 +33,14 @@ def run_scheduler(app: Flask, *, interval_seconds: int = 60) -> None:
 
     scheduler = BlockingScheduler(timezone="UTC")
     scheduler.add_job(
-        sweep, "interval", args=[app], seconds=interval_seconds, id="sweep",
-        max_instances=1, coalesce=True, misfire_grace_time=interval_seconds,
+        sweep,
+        "interval",
+        args=[app],
+        seconds=interval_seconds,
+        id="sweep",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=interval_seconds,
     )
     sweep(app)
     log.info("scheduler: sweeping every %d s", interval_seconds)

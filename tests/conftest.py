@@ -90,7 +90,11 @@ def _empty(db) -> None:
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     with db.engine.begin() as conn:
         if db.engine.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            conn.execute(
+                text(
+                    "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+                )
+            )
         else:
             for table in tables:
                 conn.execute(text(f'DELETE FROM "{table}"'))
@@ -116,23 +120,37 @@ class Cast:
 
 
 @pytest.fixture
-def cast(app) -> Cast:
+def cast(app, mailbox) -> Cast:
     from portal.services import agencies, auth, setup
     from portal.services.access import RequestInfo
     from portal.services.unit import unit_of_work
 
     setup.initialize()
-    admin = setup.add_lead_person(email="admin@ssf.test", name="Ada Admin", title="HMIS Administrator",
-                                  role="ssf_admin", password=PASSWORD)
-    signatory = setup.add_lead_person(email="sign@ssf.test", name="Sol Signer", title="CEO",
-                                      role="ssf_signatory", password=PASSWORD)
-    auditor = setup.add_lead_person(email="audit@ssf.test", name="Aud Itor", title="Auditor",
-                                    role="auditor", password=PASSWORD)
+    admin = setup.add_lead_person(
+        email="admin@ssf.test",
+        name="Ada Admin",
+        title="HMIS Administrator",
+        role="ssf_admin",
+        password=PASSWORD,
+    )
+    signatory = setup.add_lead_person(
+        email="sign@ssf.test",
+        name="Sol Signer",
+        title="CEO",
+        role="ssf_signatory",
+        password=PASSWORD,
+    )
+    auditor = setup.add_lead_person(
+        email="audit@ssf.test", name="Aud Itor", title="Auditor", role="auditor", password=PASSWORD
+    )
     req = RequestInfo(ip="127.0.0.1", user_agent="pytest")
 
     def register(name: str, ed_email: str, so_email: str):
         agency = agencies.register(
-            admin, legal_name=name, address="1 Main St\nSacramento, CA", vawa_provider=False,
+            admin,
+            legal_name=name,
+            address="1 Main St\nSacramento, CA",
+            vawa_provider=False,
             executive_director=agencies.Contact("Eve Director", "Executive Director", ed_email),
             security_officer=agencies.Contact("Sam Officer", "Security Officer", so_email),
             request=req,
@@ -147,6 +165,7 @@ def cast(app) -> Cast:
 
     agency, ed, officer = register("Hope & Harbor <Shelter>", "ed@hope.test", "so@hope.test")
     other, other_ed, _ = register("Other Agency", "ed@other.test", "so@other.test")
+    mailbox.clear()  # the setup's invitations are not what tests look at
     return Cast(admin, signatory, auditor, agency, ed, officer, other, other_ed)
 
 
@@ -163,7 +182,7 @@ class AuthActions:
         )
 
     def logout(self):
-        page = self.client.get("/")
+        page = self.client.get("/", follow_redirects=True)
         return self.client.post("/logout", data={"csrf_token": csrf_token(page)})
 
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request
 from flask_login import current_user
-from workflows.agreement import AGREEMENT
 
 from portal.extensions import csrf
 from portal.services import agreements, verification
 from portal.services.errors import NotFound, ServiceError
+from workflows.agreement import AGREEMENT
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -136,18 +136,23 @@ OPENAPI = {
             "get": {
                 "summary": "Agreements the logged-in person may see",
                 "parameters": [{"name": "page", "in": "query", "schema": {"type": "integer"}}],
-                "responses": {"200": {"description": "A page of agreements"},
-                              "401": {"description": "Not logged in"}},
+                "responses": {
+                    "200": {"description": "A page of agreements"},
+                    "401": {"description": "Not logged in"},
+                },
             }
         },
         "/api/v1/agreements/{id}": {
             "get": {
                 "summary": "One agreement, with its document versions",
-                "parameters": [{"name": "id", "in": "path", "required": True,
-                                "schema": {"type": "integer"}}],
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+                ],
                 "responses": {
-                    "200": {"description": "The agreement",
-                            "content": {"application/json": {"schema": _AGREEMENT_SCHEMA}}},
+                    "200": {
+                        "description": "The agreement",
+                        "content": {"application/json": {"schema": _AGREEMENT_SCHEMA}},
+                    },
                     "404": {"description": "Missing or not yours to see"},
                 },
             }
@@ -155,8 +160,16 @@ OPENAPI = {
         "/api/v1/verify": {
             "post": {
                 "summary": "Check a PDF's signatures and whether it is a document on record",
-                "requestBody": {"content": {"multipart/form-data": {"schema": {
-                    "type": "object", "properties": {"pdf": {"type": "string", "format": "binary"}}}}}},
+                "requestBody": {
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"pdf": {"type": "string", "format": "binary"}},
+                            }
+                        }
+                    }
+                },
                 "responses": {"200": {"description": "The verification report"}},
             }
         },

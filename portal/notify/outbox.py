@@ -103,7 +103,10 @@ def _send(message: OutboxMessage) -> None:
         names = ", ".join(a["filename"] for a in message.attachments) or "none"
         log.info(
             "E-mail (no SMTP configured) to %s\nSubject: %s\nAttachments: %s\n\n%s",
-            message.to_addr, message.subject, names, message.body,
+            message.to_addr,
+            message.subject,
+            names,
+            message.body,
         )
         return
     with smtplib.SMTP(cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=15) as smtp:

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workflows.engine import Actor
-
 from portal.models import User
 from portal.services.errors import Forbidden, NotFound
+from workflows.engine import Actor
 
 LEAD_STAFF = frozenset({"ssf_admin", "ssf_signatory", "auditor"})
 

@@ -39,7 +39,9 @@ def register(
     request: RequestInfo,
 ) -> Agency:
     require_role(admin, "ssf_admin", message="Only an SSF HMIS admin can register agencies.")
-    with unit_of_work("An agency or person with these details was just registered. Reload and check."):
+    with unit_of_work(
+        "An agency or person with these details was just registered. Reload and check."
+    ):
         name = clean_text(legal_name, "Legal name", max_len=200)
         if db.session.scalar(select(Agency).where(func.lower(Agency.legal_name) == name.lower())):
             raise ServiceError(f"An agency named “{name}” is already registered.")
@@ -56,15 +58,25 @@ def register(
         ed = _add_person(agency, executive_director, "agency_ed", "Executive director")
         so = _add_person(agency, security_officer, "agency_security_officer", "Security officer")
         if ed.email == so.email:
-            raise ServiceError("The executive director and the security officer need different e-mails.")
+            raise ServiceError(
+                "The executive director and the security officer need different e-mails."
+            )
         audit.record(
-            admin, "agency.register", agency, f"Registered agency {name}",
-            agency_id=agency.id, after=_snapshot(agency), request=request,
+            admin,
+            "agency.register",
+            agency,
+            f"Registered agency {name}",
+            agency_id=agency.id,
+            after=_snapshot(agency),
+            request=request,
         )
-        auth.invite(so, purpose=(
-            f"You are the HMIS security officer for {name} on the HMIS Partner Portal of "
-            "Sacramento Steps Forward."
-        ))
+        auth.invite(
+            so,
+            purpose=(
+                f"You are the HMIS security officer for {name} on the HMIS Partner Portal of "
+                "Sacramento Steps Forward."
+            ),
+        )
     return agency
 
 
@@ -157,16 +169,22 @@ def designate_signer(
         if previous is not None:
             previous.revoked_at = now
         designation = SignerDesignation(
-            agency_id=agency.id, user_id=user.id, designated_by_id=admin.id,
-            designated_at=now, reason=why,
+            agency_id=agency.id,
+            user_id=user.id,
+            designated_by_id=admin.id,
+            designated_at=now,
+            reason=why,
         )
         db.session.add(designation)
         db.session.flush()
         audit.record(
-            admin, "agency.designate_signer", designation,
+            admin,
+            "agency.designate_signer",
+            designation,
             f"Designated {user.name} to sign for {agency.legal_name}: {why}",
             agency_id=agency.id,
             before={"designee": previous.user.email} if previous else None,
-            after={"designee": user.email}, request=request,
+            after={"designee": user.email},
+            request=request,
         )
     return designation

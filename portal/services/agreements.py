@@ -9,9 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from workflows.agreement import AGREEMENT
-from workflows.engine import Option
+from sqlalchemy import func, select
 
 from portal import clock
 from portal.extensions import db
@@ -23,6 +21,8 @@ from portal.services.errors import Conflict, NotFound, ServiceError
 from portal.services.timefmt import local_date, long_date
 from portal.services.unit import unit_of_work
 from portal.services.validation import clean_text
+from workflows.agreement import AGREEMENT
+from workflows.engine import Option
 
 AGENCY_FIELD = "agency_signature"
 LEAD_FIELD = "lead_signature"
@@ -52,7 +52,9 @@ def list_for(viewer: User, *, state: str = "", page: int = 1, per_page: int = 25
 
 
 def in_effect(agency: Agency) -> Agreement | None:
-    query = select(Agreement).where(Agreement.agency_id == agency.id, Agreement.state == "effective")
+    query = select(Agreement).where(
+        Agreement.agency_id == agency.id, Agreement.state == "effective"
+    )
     return db.session.scalar(query)
 
 
@@ -106,11 +108,12 @@ def create(admin: User, agency_id: int, request: RequestInfo) -> Agreement:
         if existing is not None:
             raise ServiceError(
                 f"{agency.legal_name} already has agreement {existing.reference} "
-                f"({AGREEMENT.state(existing.state).label}); a second one cannot start while it is open."
+                f"({AGREEMENT.state(existing.state).label}); "
+                "a second one cannot start while it is open."
             )
         now = clock.now()
         agreement = Agreement(
-            reference=f"PAA-{now:%Y}-{agency.id:04d}-{now:%m%d%H%M%S}",
+            reference=_next_reference(agency),
             agency=agency,
             template=templates.current(),
             state="draft",
@@ -123,15 +126,29 @@ def create(admin: User, agency_id: int, request: RequestInfo) -> Agreement:
         from portal.services import audit
 
         audit.record(
-            admin, "agreement.create", agreement,
+            admin,
+            "agreement.create",
+            agreement,
             f"Started agreement {agreement.reference} for {agency.legal_name} "
             f"(template version {agreement.template.version})",
-            agency_id=agency.id, after={"state": "draft"}, request=request,
+            agency_id=agency.id,
+            after={"state": "draft"},
+            request=request,
         )
     return agreement
 
 
-def send(admin: User, agreement_id: int, request: RequestInfo, *, expected_version: int | None = None) -> Agreement:
+def _next_reference(agency: Agency) -> str:
+    """PAA-<agency number>-<its nth agreement>; a race ends in a unique-key conflict."""
+    count = db.session.scalar(
+        select(func.count()).select_from(Agreement).where(Agreement.agency_id == agency.id)
+    )
+    return f"PAA-{agency.id:04d}-{count + 1:02d}"
+
+
+def send(
+    admin: User, agreement_id: int, request: RequestInfo, *, expected_version: int | None = None
+) -> Agreement:
     """Renders the PDF, certifies it as SSF, stores it, and asks the ED to sign."""
     with unit_of_work():
         agreement = get(admin, agreement_id)
@@ -149,11 +166,16 @@ def send(admin: User, agreement_id: int, request: RequestInfo, *, expected_versi
         agreement.filled_text = rendered.text
         pdf = signing.certify(rendered, reason="Issued by the HMIS Lead Agency")
         document = documents.new_document(
-            case_type="agreement", case_id=agreement.id, agency_id=agency.id,
-            kind="agreement", title=f"HMIS Partner Agency Agreement {agreement.reference}",
+            case_type="agreement",
+            case_id=agreement.id,
+            agency_id=agency.id,
+            kind="agreement",
+            title=f"HMIS Partner Agency Agreement {agreement.reference}",
         )
         agreement.document = document
-        documents.add_version(document, pdf, "Issued and certified by SSF", by=admin, transition=transition)
+        documents.add_version(
+            document, pdf, "Issued and certified by SSF", by=admin, transition=transition
+        )
         agreement.sent_at = now
         _ask_to_sign(agreement, ed)
     return agreement
@@ -166,8 +188,11 @@ def _ask_to_sign(agreement: Agreement, ed: User) -> None:
         f"{agreement.reference} for {agreement.agency.legal_name} for your signature."
     )
     if ed.password_hash is None:
-        auth.invite(ed, purpose=purpose + " First set a password; you will then see the agreement.",
-                    next_path=path)
+        auth.invite(
+            ed,
+            purpose=purpose + " First set a password; you will then see the agreement.",
+            next_path=path,
+        )
         return
     base = _base_url()
     outbox.queue(
@@ -193,7 +218,12 @@ def sign_as_agency(
         now = clock.now()
         _confirm_signer(user, password, intent, consent, request, now)
         transition = cases.advance(
-            AGREEMENT, agreement, "agency_signs", user, context(agreement, user), at=now,
+            AGREEMENT,
+            agreement,
+            "agency_signs",
+            user,
+            context(agreement, user),
+            at=now,
             request=request,
         )
         _apply_signature(agreement, user, AGENCY_FIELD, now, transition, "Signed for the agency")
@@ -226,10 +256,17 @@ def countersign(
         now = clock.now()
         _confirm_signer(user, password, intent, consent, request, now)
         transition = cases.advance(
-            AGREEMENT, agreement, "lead_countersigns", user, context(agreement, user), at=now,
+            AGREEMENT,
+            agreement,
+            "lead_countersigns",
+            user,
+            context(agreement, user),
+            at=now,
             request=request,
         )
-        final = _apply_signature(agreement, user, LEAD_FIELD, now, transition, "Countersigned by SSF")
+        final = _apply_signature(
+            agreement, user, LEAD_FIELD, now, transition, "Countersigned by SSF"
+        )
         agreement.lead_signed_at = now
         agreement.lead_signed_by_id = user.id
         # Effective when both have signed: the later signature's date, in the lead's time zone.
@@ -239,14 +276,28 @@ def countersign(
     return agreement
 
 
-def decline(user: User, agreement_id: int, *, reason: str, request: RequestInfo,
-            expected_version: int | None = None) -> Agreement:
+def decline(
+    user: User,
+    agreement_id: int,
+    *,
+    reason: str,
+    request: RequestInfo,
+    expected_version: int | None = None,
+) -> Agreement:
     with unit_of_work():
         agreement = get(user, agreement_id)
         _check_version(agreement, expected_version)
         why = clean_text(reason, "Reason", max_len=4000, required=False, multiline=True)
-        cases.advance(AGREEMENT, agreement, "agency_declines", user, context(agreement, user),
-                      at=clock.now(), request=request, reason=why)
+        cases.advance(
+            AGREEMENT,
+            agreement,
+            "agency_declines",
+            user,
+            context(agreement, user),
+            at=clock.now(),
+            request=request,
+            reason=why,
+        )
         agreement.closed_reason = why
         for person in _lead_admins():
             outbox.queue(
@@ -257,15 +308,29 @@ def decline(user: User, agreement_id: int, *, reason: str, request: RequestInfo,
     return agreement
 
 
-def void(admin: User, agreement_id: int, *, reason: str, request: RequestInfo,
-         expected_version: int | None = None) -> Agreement:
+def void(
+    admin: User,
+    agreement_id: int,
+    *,
+    reason: str,
+    request: RequestInfo,
+    expected_version: int | None = None,
+) -> Agreement:
     with unit_of_work():
         agreement = get(admin, agreement_id)
         _check_version(agreement, expected_version)
         why = clean_text(reason, "Reason", max_len=4000, required=False, multiline=True)
         was_sent = agreement.state != "draft"
-        cases.advance(AGREEMENT, agreement, "void", admin, context(agreement, admin),
-                      at=clock.now(), request=request, reason=why)
+        cases.advance(
+            AGREEMENT,
+            agreement,
+            "void",
+            admin,
+            context(agreement, admin),
+            at=clock.now(),
+            request=request,
+            reason=why,
+        )
         agreement.closed_reason = why
         ed = agencies.executive_director(agreement.agency)
         if was_sent and ed is not None:
@@ -278,8 +343,9 @@ def void(admin: User, agreement_id: int, *, reason: str, request: RequestInfo,
     return agreement
 
 
-def _confirm_signer(user: User, password: str, intent: bool, consent: bool,
-                    request: RequestInfo, now: datetime) -> None:
+def _confirm_signer(
+    user: User, password: str, intent: bool, consent: bool, request: RequestInfo, now: datetime
+) -> None:
     """Signing needs the person's intent, their password again, and consent (first time)."""
     from portal.services.passwords import check_password
 
@@ -294,17 +360,27 @@ def _confirm_signer(user: User, password: str, intent: bool, consent: bool,
         user.esign_consent_ip = request.ip[:64]
         from portal.services import audit
 
-        audit.record(user, "esign.consent", user, "Consented to do business electronically",
-                     agency_id=user.agency_id, request=request, at=now)
+        audit.record(
+            user,
+            "esign.consent",
+            user,
+            "Consented to do business electronically",
+            agency_id=user.agency_id,
+            request=request,
+            at=now,
+        )
 
 
-def _apply_signature(agreement: Agreement, user: User, field: str, now: datetime,
-                     transition, label: str) -> bytes:
+def _apply_signature(
+    agreement: Agreement, user: User, field: str, now: datetime, transition, label: str
+) -> bytes:
     document = agreement.document
     current = documents.read_bytes(document.current)
     identity = identities.current_identity(user)
     signed = signing.approve(current, identity, field, now, reason=label)
-    documents.add_version(document, signed, f"{label} by {user.name}", by=user, transition=transition)
+    documents.add_version(
+        document, signed, f"{label} by {user.name}", by=user, transition=transition
+    )
     return signed
 
 
@@ -312,12 +388,17 @@ def _send_signed_copies(agreement: Agreement, final_pdf: bytes, certificate) -> 
     version = agreement.document.current
     attachments = [
         {"filename": f"{agreement.reference}-signed.pdf", "storage_key": version.storage_key},
-        {"filename": f"{agreement.reference}-certificate-of-completion.pdf",
-         "storage_key": certificate.current.storage_key},
+        {
+            "filename": f"{agreement.reference}-certificate-of-completion.pdf",
+            "storage_key": certificate.current.storage_key,
+        },
     ]
-    people = {p.email: p for p in [*agreement.agency.people, *_lead_admins(), *_lead_signatories()]
-              if p.active and p.role in {"agency_ed", "agency_security_officer", "ssf_admin",
-                                          "ssf_signatory"}}
+    people = {
+        p.email: p
+        for p in [*agreement.agency.people, *_lead_admins(), *_lead_signatories()]
+        if p.active
+        and p.role in {"agency_ed", "agency_security_officer", "ssf_admin", "ssf_signatory"}
+    }
     for person in people.values():
         outbox.queue(
             person.email,
@@ -367,5 +448,6 @@ def signing_view(user: User, agreement_id: int) -> SigningView:
     reason = None if option else "This agreement is not waiting for your signature."
     if option and not option.allowed:
         reason = option.reason
-    return SigningView(agreement, bool(option and option.allowed), reason,
-                       user.esign_consent_at is None, event)
+    return SigningView(
+        agreement, bool(option and option.allowed), reason, user.esign_consent_at is None, event
+    )

@@ -6,7 +6,9 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import current_app, url_for
+from urllib.parse import quote
+
+from flask import current_app
 from sqlalchemy import func, select
 
 from portal import clock
@@ -34,8 +36,9 @@ def authenticate(email: str, password: str, request: RequestInfo) -> User:
         check_password(_DUMMY_HASH, password)
         raise ServiceError("The e-mail or password is not correct.")
     if not check_password(user.password_hash, password):
-        audit.record(user, "login_failed", user, "Failed login", agency_id=user.agency_id,
-                     request=request)
+        audit.record(
+            user, "login_failed", user, "Failed login", agency_id=user.agency_id, request=request
+        )
         db.session.commit()
         raise ServiceError("The e-mail or password is not correct.")
     if not user.active:
@@ -56,10 +59,15 @@ def invite(user: User, *, purpose: str, next_path: str = "") -> str:
     now = clock.now()
     hours = current_app.config["INVITATION_HOURS"]
     db.session.add(
-        Invitation(user=user, token_hash=_token_hash(token), created_at=now,
-                   expires_at=now + timedelta(hours=hours))
+        Invitation(
+            user=user,
+            token_hash=_token_hash(token),
+            created_at=now,
+            expires_at=now + timedelta(hours=hours),
+        )
     )
-    link = _external("auth.accept_invitation", token=token, next=next_path or None)
+    base = current_app.config["PORTAL_BASE_URL"].rstrip("/")
+    link = f"{base}/invitation/{token}" + (f"?next={quote(next_path)}" if next_path else "")
     outbox.queue(
         user.email,
         "Set your HMIS Partner Portal password",
@@ -94,18 +102,21 @@ def accept_invitation(token: str, password: str, confirm: str, request: RequestI
     inv.used_at = now
     user = inv.user
     user.password_hash = hash_password(password)
-    audit.record(user, "password_set", user, "Set a password from an invitation",
-                 agency_id=user.agency_id, request=request)
+    audit.record(
+        user,
+        "password_set",
+        user,
+        "Set a password from an invitation",
+        agency_id=user.agency_id,
+        request=request,
+    )
     db.session.commit()
     return user
 
 
-def _external(endpoint: str, **values: object) -> str:
-    base = current_app.config["PORTAL_BASE_URL"].rstrip("/")
-    return base + url_for(endpoint, **{k: v for k, v in values.items() if v is not None})
-
-
 def email_taken(email: str) -> bool:
-    return bool(db.session.scalar(
-        select(func.count()).select_from(User).where(User.email == normalize_email(email))
-    ))
+    return bool(
+        db.session.scalar(
+            select(func.count()).select_from(User).where(User.email == normalize_email(email))
+        )
+    )

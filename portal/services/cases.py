@@ -9,13 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from workflows.engine import Machine, Option, TransitionRefused
-
 from portal.extensions import db
 from portal.models import Transition, User
 from portal.services import audit
 from portal.services.access import RequestInfo, actor_for
 from portal.services.errors import ServiceError
+from workflows.engine import Machine, Option, TransitionRefused
 
 
 def advance(
@@ -54,7 +53,8 @@ def advance(
         user,
         f"{machine.name}.{event}",
         case,
-        f"{label}: {getattr(case, 'reference', case.id)}" + (f" — {reason.strip()}" if reason else ""),
+        f"{label}: {getattr(case, 'reference', case.id)}"
+        + (f" — {reason.strip()}" if reason else ""),
         agency_id=case.agency_id,
         before={"state": before},
         after={"state": step.target},
@@ -65,12 +65,21 @@ def advance(
     return transition
 
 
-def record_creation(machine: Machine, case: Any, user: User, *, at: datetime, request: RequestInfo) -> None:
+def record_creation(
+    machine: Machine, case: Any, user: User, *, at: datetime, request: RequestInfo
+) -> None:
     db.session.add(
         Transition(
-            case_type=machine.name, case_id=case.id, event="create", source="",
-            target=case.state, at=at, actor_id=user.id, actor_role=user.role,
-            ip=request.ip[:64], user_agent=request.user_agent[:1000],
+            case_type=machine.name,
+            case_id=case.id,
+            event="create",
+            source="",
+            target=case.state,
+            at=at,
+            actor_id=user.id,
+            actor_role=user.role,
+            ip=request.ip[:64],
+            user_agent=request.user_agent[:1000],
         )
     )
 

@@ -34,20 +34,20 @@ PARTNERS = [
     {
         "legal_name": "River City Shelter Collaborative",
         "address": "1200 Front Street\nSacramento, CA 95814",
-        "ed": ("Maria Delgado", "Executive Director", "ed@rivercity.example"),
-        "so": ("Tom Nguyen", "HMIS Security Officer", "security@rivercity.example"),
+        "ed": ("Maria Delgado", "Executive Director", "ed@rivercity.test"),
+        "so": ("Tom Nguyen", "HMIS Security Officer", "security@rivercity.test"),
     },
     {
         "legal_name": "Northgate Family Services",
         "address": "455 Northgate Boulevard\nSacramento, CA 95833",
-        "ed": ("Aisha Okafor", "Chief Executive Officer", "ed@northgate.example"),
-        "so": ("Luis Ramírez", "Data & Security Lead", "security@northgate.example"),
+        "ed": ("Aisha Okafor", "Chief Executive Officer", "ed@northgate.test"),
+        "so": ("Luis Ramírez", "Data & Security Lead", "security@northgate.test"),
     },
 ]
 LEAD_STAFF = [
-    ("admin@ssf.example", "Jordan Lee", "HMIS Administrator", "ssf_admin"),
-    ("signatory@ssf.example", "Pat Morales", "Chief Executive Officer", "ssf_signatory"),
-    ("auditor@ssf.example", "Sam Chen", "Compliance Auditor", "auditor"),
+    ("admin@ssf.test", "Jordan Lee", "HMIS Administrator", "ssf_admin"),
+    ("signatory@ssf.test", "Pat Morales", "Chief Executive Officer", "ssf_signatory"),
+    ("auditor@ssf.test", "Sam Chen", "Compliance Auditor", "auditor"),
 ]
 
 
@@ -59,8 +59,10 @@ def seed() -> list[Login]:
     """Seeds SSF staff and two partner agencies whose people all use DEMO_PASSWORD."""
     setup.initialize()
     for email, name, title, role in LEAD_STAFF:
-        setup.add_lead_person(email=email, name=name, title=title, role=role, password=DEMO_PASSWORD)
-    admin = _user("admin@ssf.example")
+        setup.add_lead_person(
+            email=email, name=name, title=title, role=role, password=DEMO_PASSWORD
+        )
+    admin = _user("admin@ssf.test")
     for partner in PARTNERS:
         agency = agencies.register(
             admin,
@@ -77,7 +79,7 @@ def seed() -> list[Login]:
 
 
 def logins() -> list[Login]:
-    people = db.session.scalars(select(User).where(User.email.like("%.example")).order_by(User.id))
+    people = db.session.scalars(select(User).where(User.email.like("%.test")).order_by(User.id))
     return [Login(p.email, p.name, p.role_label, p.agency.legal_name) for p in people]
 
 
@@ -96,14 +98,21 @@ def play_journey(out: Path) -> list[Path]:
     """Registers, sends, signs and countersigns an agreement; writes every PDF to `out`."""
     if is_empty():
         seed()
-    admin, signatory = _user("admin@ssf.example"), _user("signatory@ssf.example")
+    admin, signatory = _user("admin@ssf.test"), _user("signatory@ssf.test")
     ed = _user(PARTNERS[0]["ed"][2])
     agreement = agreements.create(admin, ed.agency_id, DEMO_REQUEST)
     agreements.send(admin, agreement.id, DEMO_REQUEST)
-    agreements.sign_as_agency(ed, agreement.id, password=DEMO_PASSWORD, intent=True, consent=True,
-                              request=DEMO_REQUEST)
-    agreements.countersign(signatory, agreement.id, password=DEMO_PASSWORD, intent=True,
-                           consent=True, request=DEMO_REQUEST)
+    agreements.sign_as_agency(
+        ed, agreement.id, password=DEMO_PASSWORD, intent=True, consent=True, request=DEMO_REQUEST
+    )
+    agreements.countersign(
+        signatory,
+        agreement.id,
+        password=DEMO_PASSWORD,
+        intent=True,
+        consent=True,
+        request=DEMO_REQUEST,
+    )
     return write_documents(db.session.get(Agreement, agreement.id), out)
 
 

@@ -14,9 +14,15 @@ from portal.services.access import require_agency_visible
 from portal.services.errors import NotFound, ServiceError
 
 
-def new_document(*, case_type: str, case_id: int, agency_id: int, kind: str, title: str) -> Document:
+def new_document(
+    *, case_type: str, case_id: int, agency_id: int, kind: str, title: str
+) -> Document:
     document = Document(
-        case_type=case_type, case_id=case_id, agency_id=agency_id, kind=kind, title=title,
+        case_type=case_type,
+        case_id=case_id,
+        agency_id=agency_id,
+        kind=kind,
+        title=title,
         created_at=clock.now(),
     )
     db.session.add(document)

@@ -26,18 +26,28 @@ def current_identity(user: User) -> SigningIdentity:
     now = clock.now()
     for identity in active:
         if (identity.common_name, identity.title, identity.organization) == (
-            user.name, user.title, organization,
+            user.name,
+            user.title,
+            organization,
         ):
             return identity
         identity.retired_at = now
     issued = runtime.pki().issue_identity(
-        common_name=user.name, title=user.title or "", organization=organization,
-        email=user.email, now=now,
+        common_name=user.name,
+        title=user.title or "",
+        organization=organization,
+        email=user.email,
+        now=now,
     )
     identity = SigningIdentity(
-        user_id=user.id, common_name=user.name, title=user.title or "", organization=organization,
-        cert_pem=issued.cert_pem, key_pem=issued.key_pem,
-        cert_sha256=hashlib.sha256(issued.cert_pem).hexdigest(), created_at=now,
+        user_id=user.id,
+        common_name=user.name,
+        title=user.title or "",
+        organization=organization,
+        cert_pem=issued.cert_pem,
+        key_pem=issued.key_pem,
+        cert_sha256=hashlib.sha256(issued.cert_pem).hexdigest(),
+        created_at=now,
     )
     db.session.add(identity)
     db.session.flush()
@@ -47,4 +57,6 @@ def current_identity(user: User) -> SigningIdentity:
 def signer_for(identity: SigningIdentity):  # -> pyhanko SimpleSigner
     from portal.pki import IssuedIdentity
 
-    return runtime.pki().signer_for(IssuedIdentity(cert_pem=identity.cert_pem, key_pem=identity.key_pem))
+    return runtime.pki().signer_for(
+        IssuedIdentity(cert_pem=identity.cert_pem, key_pem=identity.key_pem)
+    )

@@ -37,8 +37,9 @@ def initialize() -> None:
     templates.publish_sample_if_missing()
 
 
-def add_lead_person(*, email: str, name: str, title: str, role: str,
-                    password: str | None = None) -> User:
+def add_lead_person(
+    *, email: str, name: str, title: str, role: str, password: str | None = None
+) -> User:
     """Adds SSF staff. Without a password an invitation e-mail is sent instead."""
     if role not in LEAD_ROLES:
         raise ValueError(f"role must be one of {', '.join(LEAD_ROLES)}")
@@ -57,6 +58,8 @@ def add_lead_person(*, email: str, name: str, title: str, role: str,
         db.session.add(user)
         db.session.flush()
         if password is None:
-            auth.invite(user, purpose="You have an account on the HMIS Partner Portal of "
-                        f"{lead.legal_name}.")
+            auth.invite(
+                user,
+                purpose=f"You have an account on the HMIS Partner Portal of {lead.legal_name}.",
+            )
     return user

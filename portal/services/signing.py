@@ -14,11 +14,12 @@ from portal import runtime
 from portal.models import Agreement, Document, SigningIdentity, User
 from portal.services import cases, documents, identities
 from portal.services.errors import ServiceError
-from portal.services.timefmt import local_datetime, short_date, local_date
+from portal.services.timefmt import local_date, local_datetime, short_date
 
 
 def render_agreement(agreement: Agreement, ed: User):
-    from portal.documents.render import PartyBlock, render_agreement as render
+    from portal.documents.render import PartyBlock
+    from portal.documents.render import render_agreement as render
     from portal.documents.template_text import TemplateError
 
     agency, template = agreement.agency, agreement.template
@@ -38,8 +39,12 @@ def render_agreement(agreement: Agreement, ed: User):
     ]
     try:
         return render(
-            template.body, values, title=template.title, template_version=template.version,
-            revised_date=template.revised_date, parties=parties,
+            template.body,
+            values,
+            title=template.title,
+            template_version=template.version,
+            revised_date=template.revised_date,
+            parties=parties,
         )
     except TemplateError as exc:
         raise ServiceError(f"The agreement could not be prepared from its template: {exc}") from exc
@@ -50,22 +55,34 @@ def certify(rendered, *, reason: str) -> bytes:
 
     fields = [SignatureField(f.name, f.page, tuple(f.box)) for f in rendered.signature_fields]
     try:
-        return runtime.signer().certify(rendered.pdf, fields=fields, reason=reason,
-                                        location=current_app.config["LEAD_AGENCY_NAME"])
+        return runtime.signer().certify(
+            rendered.pdf,
+            fields=fields,
+            reason=reason,
+            location=current_app.config["LEAD_AGENCY_NAME"],
+        )
     except SigningError as exc:
         raise ServiceError(f"{exc} Nothing was sent; try again shortly.") from exc
 
 
-def approve(pdf: bytes, identity: SigningIdentity, field: str, now: datetime, *, reason: str) -> bytes:
+def approve(
+    pdf: bytes, identity: SigningIdentity, field: str, now: datetime, *, reason: str
+) -> bytes:
     from portal.documents.signing import SignatureStamp, SigningError
 
     stamp = SignatureStamp(
-        name=identity.common_name, title=identity.title, organization=identity.organization,
+        name=identity.common_name,
+        title=identity.title,
+        organization=identity.organization,
         signed_on=short_date(local_date(now)),
     )
     try:
         return runtime.signer().approve(
-            pdf, signer=identities.signer_for(identity), field_name=field, stamp=stamp, reason=reason
+            pdf,
+            signer=identities.signer_for(identity),
+            field_name=field,
+            stamp=stamp,
+            reason=reason,
         )
     except SigningError as exc:
         raise ServiceError(f"{exc} Nothing was signed; try again shortly.") from exc
@@ -73,7 +90,11 @@ def approve(pdf: bytes, identity: SigningIdentity, field: str, now: datetime, *,
 
 def completion_certificate(agreement: Agreement, now: datetime) -> Document:
     """A separate, sealed PDF listing every event of the case and every document version."""
-    from portal.documents.certificate import CertificateDocument, CertificateEvent, render_certificate
+    from portal.documents.certificate import (
+        CertificateDocument,
+        CertificateEvent,
+        render_certificate,
+    )
     from portal.documents.signing import SigningError
 
     events = [
@@ -88,15 +109,17 @@ def completion_certificate(agreement: Agreement, now: datetime) -> Document:
         for t in cases.history("agreement", agreement.id)
     ]
     versions = [
-        CertificateDocument(label=v.label, sha256=v.sha256, size=v.size,
-                            created=local_datetime(v.created_at))
+        CertificateDocument(
+            label=v.label, sha256=v.sha256, size=v.size, created=local_datetime(v.created_at)
+        )
         for v in agreement.document.versions
     ]
     pdf = render_certificate(
         case_title=f"HMIS Partner Agency Agreement {agreement.reference}",
         case_reference=agreement.reference,
         agency_name=agreement.agency.legal_name,
-        status="Effective" + (f" {short_date(agreement.effective_on)}" if agreement.effective_on else ""),
+        status="Effective"
+        + (f" {short_date(agreement.effective_on)}" if agreement.effective_on else ""),
         events=events,
         documents=versions,
         generated_at=local_datetime(now),
@@ -106,8 +129,11 @@ def completion_certificate(agreement: Agreement, now: datetime) -> Document:
     except SigningError as exc:
         raise ServiceError(f"{exc} Nothing was signed; try again shortly.") from exc
     certificate = documents.new_document(
-        case_type="agreement", case_id=agreement.id, agency_id=agreement.agency_id,
-        kind="certificate", title=f"Certificate of completion {agreement.reference}",
+        case_type="agreement",
+        case_id=agreement.id,
+        agency_id=agreement.agency_id,
+        kind="certificate",
+        title=f"Certificate of completion {agreement.reference}",
     )
     documents.add_version(certificate, sealed, "Certificate of completion, sealed by SSF", by=None)
     agreement.certificate = certificate

@@ -69,9 +69,13 @@ def publish(
         db.session.add(template)
         db.session.flush()
         audit.record(
-            admin, "template.publish", template,
+            admin,
+            "template.publish",
+            template,
             f"Published agreement template version {template.version}",
-            agency_id=None, after={"version": template.version}, request=request,
+            agency_id=None,
+            after={"version": template.version},
+            request=request,
         )
     return template
 
@@ -84,6 +88,10 @@ def publish_sample_if_missing() -> AgreementTemplate | None:
 
     sample = load_sample_template()
     return publish(
-        None, version=sample.template_version, revised_date=sample.revised_date,
-        title=sample.title, body=sample.body, notes="The sample shipped with the portal.",
+        None,
+        version=sample.template_version,
+        revised_date=sample.revised_date,
+        title=sample.title,
+        body=sample.body,
+        notes="The sample shipped with the portal.",
     )

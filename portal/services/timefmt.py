@@ -34,6 +34,9 @@ def local_datetime(instant: datetime | None) -> str:
         return ""
     moment = local(instant)
     hour = moment.strftime("%I").lstrip("0")
-    return f"{short_date(moment.date())}, {hour}:{moment:%M} {moment:%p}".replace(
-        "AM", "am"
-    ).replace("PM", "pm") + f" {moment.tzname()}"
+    return (
+        f"{short_date(moment.date())}, {hour}:{moment:%M} {moment:%p}".replace("AM", "am").replace(
+            "PM", "pm"
+        )
+        + f" {moment.tzname()}"
+    )

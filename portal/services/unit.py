@@ -16,7 +16,9 @@ log = logging.getLogger("portal.services")
 
 
 @contextmanager
-def unit_of_work(conflict_message: str = "Someone else changed this record first. Reload it and try again.") -> Iterator[None]:
+def unit_of_work(
+    conflict_message: str = "Someone else changed this record first. Reload it and try again.",
+) -> Iterator[None]:
     """Runs the body and commits; on any error nothing is kept and the person gets a message.
 
     Mail queued in the body goes out only after the commit succeeded.
@@ -35,7 +37,8 @@ def unit_of_work(conflict_message: str = "Someone else changed this record first
         db.session.rollback()
         log.exception("database failure")
         raise ServiceError(
-            "The database could not save this change, so nothing was changed. Try again in a moment."
+            "The database could not save this change, so nothing was changed. "
+            "Try again in a moment."
         ) from exc
     except BaseException:
         db.session.rollback()

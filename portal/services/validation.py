@@ -13,13 +13,15 @@ from email_validator import EmailNotValidError, validate_email
 from portal.services.errors import ServiceError
 
 
-def clean_text(value: str | None, label: str, *, max_len: int, required: bool = True,
-               multiline: bool = False) -> str:
+def clean_text(
+    value: str | None, label: str, *, max_len: int, required: bool = True, multiline: bool = False
+) -> str:
     text = unicodedata.normalize("NFC", value or "")
     allowed = {"\n", "\t"} if multiline else set()
     # Control characters (NUL, bidi overrides...) make records unreadable or misleading.
     text = "".join(
-        c for c in text
+        c
+        for c in text
         if c in allowed or unicodedata.category(c) not in {"Cc", "Cf", "Cs", "Co", "Cn"}
     )
     text = text.replace("\r\n", "\n").strip()
@@ -28,7 +30,9 @@ def clean_text(value: str | None, label: str, *, max_len: int, required: bool = 
     if required and not text:
         raise ServiceError(f"{label} is required.")
     if len(text) > max_len:
-        raise ServiceError(f"{label} is too long: at most {max_len} characters ({len(text)} given).")
+        raise ServiceError(
+            f"{label} is too long: at most {max_len} characters ({len(text)} given)."
+        )
     return text
 
 
@@ -39,6 +43,8 @@ def clean_email(value: str | None, label: str = "E-mail") -> str:
     if len(raw) > 254:
         raise ServiceError(f"{label} is too long.")
     try:
-        return validate_email(raw, check_deliverability=False).normalized.lower()
+        # The reserved .test domain is accepted for demos and tests; it can never deliver.
+        result = validate_email(raw, check_deliverability=False, test_environment=True)
     except EmailNotValidError as exc:
         raise ServiceError(f"{label} is not a valid address: {exc}") from exc
+    return result.normalized.lower()

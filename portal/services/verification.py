@@ -26,6 +26,7 @@ class Verification:
 
 def verify(data: bytes) -> Verification:
     from portal.documents.verify import verify_pdf
+
     from workflows.agreement import AGREEMENT
 
     report = verify_pdf(data, runtime.pki().trust_roots)

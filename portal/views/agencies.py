@@ -28,8 +28,12 @@ def new():
                 legal_name=form.legal_name.data,
                 address=form.address.data,
                 vawa_provider=form.vawa_provider.data,
-                executive_director=agencies.Contact(form.ed_name.data, form.ed_title.data, form.ed_email.data),
-                security_officer=agencies.Contact(form.so_name.data, form.so_title.data, form.so_email.data),
+                executive_director=agencies.Contact(
+                    form.ed_name.data, form.ed_title.data, form.ed_email.data
+                ),
+                security_officer=agencies.Contact(
+                    form.so_name.data, form.so_title.data, form.so_email.data
+                ),
                 request=request_info(),
             )
         except ServiceError as err:
@@ -70,9 +74,11 @@ def designate(agency_id: int):
     if form.validate_on_submit():
         try:
             agencies.designate_signer(
-                current_user, agency_id,
+                current_user,
+                agency_id,
                 agencies.Contact(form.name.data, form.title.data, form.email.data),
-                form.reason.data, request_info(),
+                form.reason.data,
+                request_info(),
             )
         except ServiceError as err:
             refuse(err)

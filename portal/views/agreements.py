@@ -1,12 +1,12 @@
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
-from workflows.agreement import AGREEMENT
-from workflows.diagram import render_svg
 
 from forms.agreements import ActionForm, ReasonForm, SignForm
 from portal.services import agreements, cases
 from portal.services.errors import ServiceError
 from portal.views.common import page_arg, refuse, request_info, version_of
+from workflows.agreement import AGREEMENT
+from workflows.diagram import render_svg
 
 bp = Blueprint("agreements", __name__, url_prefix="/agreements")
 
@@ -59,7 +59,9 @@ def send(agreement_id: int):
     form = ActionForm()
     if form.validate_on_submit():
         try:
-            agreements.send(current_user, agreement_id, request_info(), expected_version=version_of(form))
+            agreements.send(
+                current_user, agreement_id, request_info(), expected_version=version_of(form)
+            )
         except ServiceError as err:
             refuse(err)
         else:
@@ -77,10 +79,21 @@ def sign(agreement_id: int):
         return redirect(url_for("home.index"))
     form = SignForm(lock_version=view.agreement.lock_version)
     if form.validate_on_submit():
-        act = agreements.countersign if view.event == "lead_countersigns" else agreements.sign_as_agency
+        act = (
+            agreements.countersign
+            if view.event == "lead_countersigns"
+            else agreements.sign_as_agency
+        )
         try:
-            act(current_user, agreement_id, password=form.password.data, intent=form.intent.data,
-                consent=form.consent.data, request=request_info(), expected_version=version_of(form))
+            act(
+                current_user,
+                agreement_id,
+                password=form.password.data,
+                intent=form.intent.data,
+                consent=form.consent.data,
+                request=request_info(),
+                expected_version=version_of(form),
+            )
         except ServiceError as err:
             refuse(err)
         else:
@@ -98,8 +111,13 @@ def close(agreement_id: int, action: str):
         return redirect(url_for("agreements.show", agreement_id=agreement_id))
     act = agreements.decline if action == "decline" else agreements.void
     try:
-        act(current_user, agreement_id, reason=form.reason.data, request=request_info(),
-            expected_version=version_of(form))
+        act(
+            current_user,
+            agreement_id,
+            reason=form.reason.data,
+            request=request_info(),
+            expected_version=version_of(form),
+        )
     except ServiceError as err:
         refuse(err)
     else:

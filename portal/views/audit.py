@@ -38,4 +38,6 @@ def index():
     except ServiceError as err:
         refuse(err)
         return redirect(url_for("home.index"))
-    return render_template("audit/index.html", page=page, actions=audit.actions(), args=request.args)
+    return render_template(
+        "audit/index.html", page=page, actions=audit.actions(), args=request.args
+    )

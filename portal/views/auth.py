@@ -49,7 +49,9 @@ def accept_invitation(token: str):
     form = SetPasswordForm()
     if form.validate_on_submit():
         try:
-            user = auth.accept_invitation(token, form.password.data, form.confirm.data, request_info())
+            user = auth.accept_invitation(
+                token, form.password.data, form.confirm.data, request_info()
+            )
         except ServiceError as err:
             refuse(err)
         else:

@@ -10,7 +10,9 @@ from portal.services.errors import NotFound, ServiceError
 
 def request_info() -> RequestInfo:
     # Behind a proxy, ProxyFix (configured by the deployer) makes remote_addr the client's.
-    return RequestInfo(ip=request.remote_addr or "", user_agent=request.headers.get("User-Agent", ""))
+    return RequestInfo(
+        ip=request.remote_addr or "", user_agent=request.headers.get("User-Agent", "")
+    )
 
 
 def refuse(error: ServiceError) -> None:

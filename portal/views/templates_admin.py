@@ -47,8 +47,12 @@ def new():
     if form.validate_on_submit():
         try:
             template = templates.publish(
-                current_user, version=form.version.data, revised_date=form.revised_date.data,
-                title=form.title.data, body=form.body.data, notes=form.notes.data or "",
+                current_user,
+                version=form.version.data,
+                revised_date=form.revised_date.data,
+                title=form.title.data,
+                body=form.body.data,
+                notes=form.notes.data or "",
                 request=request_info(),
             )
         except ServiceError as err:

@@ -29,8 +29,12 @@ def test_send_sign_countersign(app, cast, person, live_server):
     ssf = person("sign@ssf.test", PASSWORD)
     ssf.goto(agreement_url)
     ssf.get_by_role("link", name=re.compile("[Cc]ountersign")).click()
-    ssf.get_by_label(re.compile("do business electronically")).check()
-    ssf.get_by_label(re.compile("intend to sign")).check()
+    # The signatory uses the keyboard: the form must work without a mouse.
+    for label in ("do business electronically", "intend to sign"):
+        box = ssf.get_by_label(re.compile(label))
+        box.focus()
+        ssf.keyboard.press("Space")
+        assert box.is_checked()
     ssf.get_by_label("Re-enter your password").fill(PASSWORD)
     ssf.get_by_role("button", name="Sign the agreement").click()
     assert ssf.get_by_text(re.compile("in effect since")).is_visible()

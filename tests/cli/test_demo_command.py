@@ -20,7 +20,11 @@ def demo_out(tmp_path_factory) -> Path:
         env["DATABASE_URL"] = db_url  # on PostgreSQL the demo runs against the real database
     subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", "demo", "--out", str(out)],
-        cwd=ROOT, env=env, check=True, capture_output=True, timeout=300,
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     return out
 
@@ -33,8 +37,10 @@ def _nssdb(tmp_path: Path, root: Path) -> str:
     db = tmp_path / "nss"
     db.mkdir()
     subprocess.run(["certutil", "-N", "--empty-password", "-d", f"sql:{db}"], check=True)
-    subprocess.run(["certutil", "-A", "-n", "root", "-t", "CT,C,C", "-i", str(root), "-d",
-                    f"sql:{db}"], check=True)
+    subprocess.run(
+        ["certutil", "-A", "-n", "root", "-t", "CT,C,C", "-i", str(root), "-d", f"sql:{db}"],
+        check=True,
+    )
     return f"sql:{db}"
 
 
@@ -47,8 +53,9 @@ def test_demo_writes_every_pdf_and_the_root(demo_out):
 
 def test_final_agreement_has_three_valid_trusted_signatures_in_pdfsig(demo_out, tmp_path):
     nss = _nssdb(tmp_path, demo_out / "root-ca.pem")
-    result = subprocess.run(["pdfsig", "-nssdir", nss, str(_final_agreement(demo_out))],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["pdfsig", "-nssdir", nss, str(_final_agreement(demo_out))], capture_output=True, text=True
+    )
     out = result.stdout
     assert out.count("Signature Validation: Signature is Valid.") == 3, out
     assert out.count("Certificate Validation: Certificate is Trusted.") == 3, out
@@ -56,21 +63,20 @@ def test_final_agreement_has_three_valid_trusted_signatures_in_pdfsig(demo_out, 
 
 def test_final_agreement_validates_in_pyhanko(demo_out):
     from asn1crypto import pem, x509
-
     from portal.documents.verify import verify_pdf
 
     _, _, der = pem.unarmor((demo_out / "root-ca.pem").read_bytes())
     report = verify_pdf(_final_agreement(demo_out).read_bytes(), [x509.Certificate.load(der)])
     assert len(report.signatures) == 3
     assert report.signatures[0].is_certification
-    assert all(s.intact and s.valid and s.trusted and s.modifications_permitted
-               for s in report.signatures)
+    assert all(
+        s.intact and s.valid and s.trusted and s.modifications_permitted for s in report.signatures
+    )
     assert all(s.timestamp_time is not None for s in report.signatures)
 
 
 def test_any_byte_changed_in_the_first_revision_fails(demo_out, tmp_path):
     from asn1crypto import pem, x509
-
     from portal.documents.verify import verify_pdf
 
     data = bytearray(_final_agreement(demo_out).read_bytes())
@@ -84,7 +90,9 @@ def test_any_byte_changed_in_the_first_revision_fails(demo_out, tmp_path):
     tampered = tmp_path / "tampered.pdf"
     tampered.write_bytes(bytes(data))
     nss = _nssdb(tmp_path, demo_out / "root-ca.pem")
-    out = subprocess.run(["pdfsig", "-nssdir", nss, str(tampered)], capture_output=True, text=True).stdout
+    out = subprocess.run(
+        ["pdfsig", "-nssdir", nss, str(tampered)], capture_output=True, text=True
+    ).stdout
     assert "Signature is Valid." not in out
 
 
@@ -93,8 +101,14 @@ def test_verify_command_prints_the_report(demo_out, tmp_path):
     env["PORTAL_INSTANCE"] = str(tmp_path / "instance")
 
     def flask(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT,
-                              env=env, capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     assert flask("init").returncode == 0
     # Another instance's CA: the signatures are intact but not trusted, and not on record here.

@@ -14,11 +14,13 @@ def sent_agreement(cast):
 
 def agency_signed(cast):
     agreement = sent_agreement(cast)
-    return agreements.sign_as_agency(cast.ed, agreement.id, password=PASSWORD, intent=True,
-                                     consent=True, request=REQ)
+    return agreements.sign_as_agency(
+        cast.ed, agreement.id, password=PASSWORD, intent=True, consent=True, request=REQ
+    )
 
 
 def effective(cast):
     agreement = agency_signed(cast)
-    return agreements.countersign(cast.signatory, agreement.id, password=PASSWORD, intent=True,
-                                  consent=True, request=REQ)
+    return agreements.countersign(
+        cast.signatory, agreement.id, password=PASSWORD, intent=True, consent=True, request=REQ
+    )

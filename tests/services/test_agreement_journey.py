@@ -20,7 +20,7 @@ def test_send_certifies_the_pdf_and_asks_the_ed_to_sign(app, cast, mailbox):
     assert "Hope & Harbor <Shelter>" in agreement.filled_text
     [mail] = mailbox.to("ed@hope.test")
     assert agreement.reference in mail["Subject"]
-    assert f"/agreements/{agreement.id}/sign" in mail.get_payload()
+    assert f"/agreements/{agreement.id}/sign" in mail.get_content()
 
 
 def test_new_ed_gets_an_invitation_that_leads_to_the_agreement(app, cast, mailbox):
@@ -30,7 +30,7 @@ def test_new_ed_gets_an_invitation_that_leads_to_the_agreement(app, cast, mailbo
     db.session.commit()
     agreement = sent_agreement(cast)
     [mail] = mailbox.to("ed@hope.test")
-    body = mail.get_payload()
+    body = mail.get_content()
     assert "Set your" in mail["Subject"]
     assert "/invitation/" in body and f"agreements/{agreement.id}/sign" in body
 
@@ -40,8 +40,9 @@ def test_both_signatures_make_it_effective_on_the_later_date(app, cast, mailbox)
         agreement = agency_signed(cast)
     # 07:30 UTC on Nov 27 is still Nov 26 in Sacramento (Thanksgiving evening).
     with time_machine.travel(datetime(2026, 11, 27, 7, 30, tzinfo=UTC), tick=False):
-        agreement = agreements.countersign(cast.signatory, agreement.id, password=PASSWORD,
-                                           intent=True, consent=True, request=REQ)
+        agreement = agreements.countersign(
+            cast.signatory, agreement.id, password=PASSWORD, intent=True, consent=True, request=REQ
+        )
     assert agreement.state == "effective"
     assert agreement.effective_on == date(2026, 11, 26)
     labels = [v.label for v in agreement.document.versions]
@@ -52,8 +53,12 @@ def test_both_signatures_make_it_effective_on_the_later_date(app, cast, mailbox)
     signed = mailbox.to("ed@hope.test")[-1]
     assert "Fully signed" in signed["Subject"]
     names = sorted(p.get_filename() for p in signed.iter_attachments())
-    assert names == sorted([f"{agreement.reference}-signed.pdf",
-                            f"{agreement.reference}-certificate-of-completion.pdf"])
+    assert names == sorted(
+        [
+            f"{agreement.reference}-signed.pdf",
+            f"{agreement.reference}-certificate-of-completion.pdf",
+        ]
+    )
     assert mailbox.to("so@hope.test") and mailbox.to("sign@ssf.test")
 
 
@@ -77,7 +82,13 @@ def test_the_agreement_keeps_its_template_version(app, cast):
 
     agreement = effective(cast)
     body = templates.current().body
-    templates.publish(cast.admin, version="2", revised_date="01/01/2027",
-                      title="HMIS Partner Agency Agreement", body=body, request=REQ)
+    templates.publish(
+        cast.admin,
+        version="2",
+        revised_date="01/01/2027",
+        title="HMIS Partner Agency Agreement",
+        body=body,
+        request=REQ,
+    )
     assert agreement.template.version != "2"
     assert templates.current().version == "2"

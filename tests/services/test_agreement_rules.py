@@ -16,9 +16,13 @@ def _sign(user, agreement, **kw):
 
 def test_vawa_provider_cannot_enter_an_agreement(app, cast):
     agency = agencies.register(
-        cast.admin, legal_name="Safe Haven DV Services", address="x", vawa_provider=True,
+        cast.admin,
+        legal_name="Safe Haven DV Services",
+        address="x",
+        vawa_provider=True,
         executive_director=agencies.Contact("A", "ED", "a@dv.test"),
-        security_officer=agencies.Contact("B", "SO", "b@dv.test"), request=REQ,
+        security_officer=agencies.Contact("B", "SO", "b@dv.test"),
+        request=REQ,
     )
     with pytest.raises(ServiceError, match="Violence Against Women Act.*III.A"):
         agreements.create(cast.admin, agency.id, REQ)
@@ -50,8 +54,11 @@ def test_a_designated_representative_may_sign(app, cast):
 
     agreement = sent_agreement(cast)
     designation = agencies.designate_signer(
-        cast.admin, cast.agency.id, agencies.Contact("Rae Rep", "Deputy Director", "rep@hope.test"),
-        "ED on leave", REQ,
+        cast.admin,
+        cast.agency.id,
+        agencies.Contact("Rae Rep", "Deputy Director", "rep@hope.test"),
+        "ED on leave",
+        REQ,
     )
     rep = designation.user
     with unit_of_work():
@@ -124,35 +131,52 @@ def test_agency_cannot_countersign_and_signatory_cannot_send(app, cast):
     agreements.send(cast.admin, agreement.id, REQ)
     _sign(cast.ed, agreement)
     with pytest.raises(ServiceError):
-        agreements.countersign(cast.ed, agreement.id, password=PASSWORD, intent=True, consent=True,
-                               request=REQ)
+        agreements.countersign(
+            cast.ed, agreement.id, password=PASSWORD, intent=True, consent=True, request=REQ
+        )
 
 
 def test_hostile_input_is_cleaned_or_refused(app, cast):
     weird = "Ünïcödé \u202eevil\u202c <script>alert(1)</script> Café"
     agency = agencies.register(
-        cast.admin, legal_name=weird, address="a\x00b", vawa_provider=False,
+        cast.admin,
+        legal_name=weird,
+        address="a\x00b",
+        vawa_provider=False,
         executive_director=agencies.Contact("Zoë <b>Ed</b>", "ED", "zoe@weird.test"),
-        security_officer=agencies.Contact("Ōscar", "SO", "oscar@weird.test"), request=REQ,
+        security_officer=agencies.Contact("Ōscar", "SO", "oscar@weird.test"),
+        request=REQ,
     )
     assert "\u202e" not in agency.legal_name and "\x00" not in agency.address
     with pytest.raises(ServiceError, match="too long"):
         agencies.register(
-            cast.admin, legal_name="x" * 201, address="a", vawa_provider=False,
+            cast.admin,
+            legal_name="x" * 201,
+            address="a",
+            vawa_provider=False,
             executive_director=agencies.Contact("A", "ED", "a1@x.test"),
-            security_officer=agencies.Contact("B", "SO", "b1@x.test"), request=REQ,
+            security_officer=agencies.Contact("B", "SO", "b1@x.test"),
+            request=REQ,
         )
     with pytest.raises(ServiceError, match="not a valid address"):
         agencies.register(
-            cast.admin, legal_name="Fine Name", address="a", vawa_provider=False,
+            cast.admin,
+            legal_name="Fine Name",
+            address="a",
+            vawa_provider=False,
             executive_director=agencies.Contact("A", "ED", "not-an-email"),
-            security_officer=agencies.Contact("B", "SO", "b2@x.test"), request=REQ,
+            security_officer=agencies.Contact("B", "SO", "b2@x.test"),
+            request=REQ,
         )
     with pytest.raises(ServiceError, match="already registered"):
         agencies.register(
-            cast.admin, legal_name="other agency", address="a", vawa_provider=False,
+            cast.admin,
+            legal_name="other agency",
+            address="a",
+            vawa_provider=False,
             executive_director=agencies.Contact("A", "ED", "a3@x.test"),
-            security_officer=agencies.Contact("B", "SO", "b3@x.test"), request=REQ,
+            security_officer=agencies.Contact("B", "SO", "b3@x.test"),
+            request=REQ,
         )
     # The odd name goes through the whole PDF pipeline.
     agreement = agreements.create(cast.admin, agency.id, REQ)
@@ -164,7 +188,11 @@ def test_only_an_admin_registers_agencies(app, cast):
 
     with pytest.raises(Forbidden):
         agencies.register(
-            cast.ed, legal_name="Sneaky", address="a", vawa_provider=False,
+            cast.ed,
+            legal_name="Sneaky",
+            address="a",
+            vawa_provider=False,
             executive_director=agencies.Contact("A", "ED", "a4@x.test"),
-            security_officer=agencies.Contact("B", "SO", "b4@x.test"), request=REQ,
+            security_officer=agencies.Contact("B", "SO", "b4@x.test"),
+            request=REQ,
         )

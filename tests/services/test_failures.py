@@ -20,8 +20,9 @@ from tests.services.helpers import REQ, sent_agreement
 
 
 def _sign(cast, agreement):
-    return agreements.sign_as_agency(cast.ed, agreement.id, password=PASSWORD, intent=True,
-                                     consent=True, request=REQ)
+    return agreements.sign_as_agency(
+        cast.ed, agreement.id, password=PASSWORD, intent=True, consent=True, request=REQ
+    )
 
 
 def _unchanged(agreement_id: int) -> Agreement:
@@ -29,10 +30,14 @@ def _unchanged(agreement_id: int) -> Agreement:
     agreement = db.session.get(Agreement, agreement_id)
     assert agreement.state == "sent"
     assert len(agreement.document.versions) == 1
-    assert not db.session.scalars(db.select(Transition).where(
-        Transition.case_id == agreement_id, Transition.event == "agency_signs")).all()
-    assert not db.session.scalars(db.select(AuditEvent).where(
-        AuditEvent.action == "agreement.agency_signs")).all()
+    assert not db.session.scalars(
+        db.select(Transition).where(
+            Transition.case_id == agreement_id, Transition.event == "agency_signs"
+        )
+    ).all()
+    assert not db.session.scalars(
+        db.select(AuditEvent).where(AuditEvent.action == "agreement.agency_signs")
+    ).all()
     return agreement
 
 
@@ -78,7 +83,9 @@ def test_mail_server_down_keeps_the_signature_and_retries_the_mail(app, cast, ma
     mailbox.refuse = True
     signed = _sign(cast, agreement)
     assert signed.state == "agency_signed"
-    waiting = db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.status == "pending")).all()
+    waiting = db.session.scalars(
+        db.select(OutboxMessage).where(OutboxMessage.status == "pending")
+    ).all()
     assert waiting and all("451" in m.last_error for m in waiting)
     assert not mailbox.to("sign@ssf.test")
     mailbox.refuse = False
@@ -95,7 +102,49 @@ def test_mail_gives_up_after_the_set_number_of_attempts(app, cast, mailbox):
         sent_agreement(cast)  # first attempt at commit
         with time_machine.travel(clock.now() + timedelta(hours=1)):
             outbox.deliver_pending()
-        message = db.session.scalars(db.select(OutboxMessage)).first()
+        message = db.session.scalars(
+            db.select(OutboxMessage).where(
+                OutboxMessage.to_addr == "ed@hope.test", OutboxMessage.subject.like("Please sign%")
+            )
+        ).one()
         assert message.status == "failed" and message.attempts == 2
     finally:
         app.config["MAIL_MAX_ATTEMPTS"] = 8
+
+
+def test_timestamp_authority_unreachable_while_signing(app, cast):
+    from pyhanko.sign.timestamps import HTTPTimeStamper
+
+    from portal import runtime
+    from portal.documents.signing import DocumentSigner
+
+    agreement = sent_agreement(cast)
+    parts = app.extensions["portal"]
+    # A real RFC 3161 client aimed at a closed port on this machine.
+    parts["signer"] = DocumentSigner(
+        runtime.pki(), timestamper=HTTPTimeStamper("http://127.0.0.1:9/tsa", timeout=2)
+    )
+    with pytest.raises(ServiceError, match="Nothing was signed"):
+        _sign(cast, agreement)
+    _unchanged(agreement.id)
+    parts.pop("signer")
+    assert _sign(cast, agreement).state == "agency_signed"
+
+
+def test_signing_refused_when_sending_leaves_a_draft(app, cast):
+    from pyhanko.sign.timestamps import HTTPTimeStamper
+
+    from portal import runtime
+    from portal.documents.signing import DocumentSigner
+
+    draft = agreements.create(cast.admin, cast.agency.id, REQ)
+    app.extensions["portal"]["signer"] = DocumentSigner(
+        runtime.pki(), timestamper=HTTPTimeStamper("http://127.0.0.1:9/tsa", timeout=2)
+    )
+    with pytest.raises(ServiceError, match="Nothing was sent"):
+        agreements.send(cast.admin, draft.id, REQ)
+    db.session.expire_all()
+    again = db.session.get(Agreement, draft.id)
+    assert again.state == "draft" and again.document is None
+    app.extensions["portal"].pop("signer")
+    assert agreements.send(cast.admin, draft.id, REQ).state == "sent"

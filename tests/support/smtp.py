@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import email
+import email.policy
 import socket
 from collections.abc import Iterator
-from email.message import Message
+from email.message import EmailMessage
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -13,16 +14,18 @@ from aiosmtpd.controller import Controller
 
 class Mailbox:
     def __init__(self) -> None:
-        self.messages: list[Message] = []
+        self.messages: list[EmailMessage] = []
         self.refuse = False  # when True the server answers 451, as a failing relay would
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd API)
         if self.refuse:
             return "451 Requested action aborted: local error"
-        self.messages.append(email.message_from_bytes(envelope.content))
+        self.messages.append(
+            email.message_from_bytes(envelope.content, policy=email.policy.default)
+        )
         return "250 OK"
 
-    def to(self, address: str) -> list[Message]:
+    def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if address in m["To"]]
 
     def clear(self) -> None:

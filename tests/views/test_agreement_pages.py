@@ -9,21 +9,33 @@ from tests.services.helpers import sent_agreement
 def test_admin_registers_agency_sends_ed_signs_ssf_countersigns(client, app, cast, auth):
     auth.login("admin@ssf.test")
     page = client.get("/agencies/new")
-    response = client.post("/agencies/new", data={
-        "csrf_token": csrf_token(page), "legal_name": "Sunrise <b>Village</b>",
-        "address": "9 Elm St", "ed_name": "Dana Ed", "ed_title": "Executive Director",
-        "ed_email": "dana@sunrise.test", "so_name": "Sid So", "so_title": "Security Officer",
-        "so_email": "sid@sunrise.test"})
+    response = client.post(
+        "/agencies/new",
+        data={
+            "csrf_token": csrf_token(page),
+            "legal_name": "Sunrise <b>Village</b>",
+            "address": "9 Elm St",
+            "ed_name": "Dana Ed",
+            "ed_title": "Executive Director",
+            "ed_email": "dana@sunrise.test",
+            "so_name": "Sid So",
+            "so_title": "Security Officer",
+            "so_email": "sid@sunrise.test",
+        },
+    )
     assert response.status_code == 302
     agency_page = client.get(response.headers["Location"])
     html = agency_page.get_data(as_text=True)
     assert "Sunrise &lt;b&gt;Village&lt;/b&gt;" in html and "<b>Village</b>" not in html
     agency_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
-    start = client.post(f"/agreements/start/{agency_id}", data={"csrf_token": csrf_token(agency_page)})
+    start = client.post(
+        f"/agreements/start/{agency_id}", data={"csrf_token": csrf_token(agency_page)}
+    )
     agreement_url = start.headers["Location"]
     show = client.get(agreement_url)
-    send = client.post(agreement_url + "/send", data={"csrf_token": csrf_token(show),
-                                                      "lock_version": "1"})
+    send = client.post(
+        agreement_url + "/send", data={"csrf_token": csrf_token(show), "lock_version": "1"}
+    )
     assert send.status_code == 302
     agreement = db.session.scalar(db.select(Agreement).where(Agreement.agency_id == agency_id))
     assert agreement.state == "sent"
@@ -39,21 +51,46 @@ def test_sign_page_flow_for_the_ed(client, app, cast, auth):
     auth.login("ed@hope.test")
     page = client.get(f"/agreements/{agreement.id}/sign")
     html = page.get_data(as_text=True)
-    assert "consent to do business electronically" in html.lower() or "do business electronically" in html
-    bad = client.post(f"/agreements/{agreement.id}/sign", data={
-        "csrf_token": csrf_token(page), "lock_version": str(agreement.lock_version),
-        "consent": "y", "intent": "y", "password": "nope nope nope"})
+    assert (
+        "consent to do business electronically" in html.lower()
+        or "do business electronically" in html
+    )
+    bad = client.post(
+        f"/agreements/{agreement.id}/sign",
+        data={
+            "csrf_token": csrf_token(page),
+            "lock_version": str(agreement.lock_version),
+            "consent": "y",
+            "intent": "y",
+            "password": "nope nope nope",
+        },
+    )
     assert "not correct" in bad.get_data(as_text=True)
-    good = client.post(f"/agreements/{agreement.id}/sign", data={
-        "csrf_token": csrf_token(page), "lock_version": str(agreement.lock_version),
-        "consent": "y", "intent": "y", "password": PASSWORD})
+    good = client.post(
+        f"/agreements/{agreement.id}/sign",
+        data={
+            "csrf_token": csrf_token(page),
+            "lock_version": str(agreement.lock_version),
+            "consent": "y",
+            "intent": "y",
+            "password": PASSWORD,
+        },
+    )
     assert good.status_code == 302
     db.session.expire_all()
     assert db.session.get(Agreement, agreement.id).state == "agency_signed"
     # Replaying the same form: a clear refusal, not a second signature.
-    replay = client.post(f"/agreements/{agreement.id}/sign", data={
-        "csrf_token": csrf_token(page), "lock_version": str(agreement.lock_version),
-        "consent": "y", "intent": "y", "password": PASSWORD}, follow_redirects=True)
+    replay = client.post(
+        f"/agreements/{agreement.id}/sign",
+        data={
+            "csrf_token": csrf_token(page),
+            "lock_version": str(agreement.lock_version),
+            "consent": "y",
+            "intent": "y",
+            "password": PASSWORD,
+        },
+        follow_redirects=True,
+    )
     assert replay.status_code == 200
     assert len(db.session.get(Agreement, agreement.id).document.versions) == 2
 
@@ -62,12 +99,18 @@ def test_other_agency_gets_404_for_every_id(client, app, cast, auth):
     agreement = sent_agreement(cast)
     version_id = agreement.document.current.id
     auth.login("ed@other.test")
-    for url in (f"/agreements/{agreement.id}", f"/agreements/{agreement.id}/sign",
-                f"/agencies/{cast.agency.id}", f"/documents/versions/{version_id}.pdf"):
+    for url in (
+        f"/agreements/{agreement.id}",
+        f"/agreements/{agreement.id}/sign",
+        f"/agencies/{cast.agency.id}",
+        f"/documents/versions/{version_id}.pdf",
+    ):
         assert client.get(url).status_code == 404, url
-    page = client.get("/")
-    response = client.post(f"/agreements/{agreement.id}/decline", data={
-        "csrf_token": csrf_token(page), "reason": "mine now", "lock_version": "2"})
+    page = client.get("/verify")
+    response = client.post(
+        f"/agreements/{agreement.id}/decline",
+        data={"csrf_token": csrf_token(page), "reason": "mine now", "lock_version": "2"},
+    )
     assert response.status_code == 404
     assert db.session.get(Agreement, agreement.id).state == "sent"
     assert client.get(f"/api/v1/agreements/{agreement.id}").status_code == 404
@@ -92,15 +135,19 @@ def test_verify_page_without_login(client, app, cast):
     page = client.get("/verify")
     import io
 
-    result = client.post("/verify", data={"csrf_token": csrf_token(page),
-                                          "pdf": (io.BytesIO(pdf), "a.pdf")},
-                         content_type="multipart/form-data")
+    result = client.post(
+        "/verify",
+        data={"csrf_token": csrf_token(page), "pdf": (io.BytesIO(pdf), "a.pdf")},
+        content_type="multipart/form-data",
+    )
     html = result.get_data(as_text=True)
     assert "On record: " + agreement.reference in html
     assert "Certification" in html
-    garbage = client.post("/verify", data={"csrf_token": csrf_token(page),
-                                           "pdf": (io.BytesIO(b"hello, not a pdf"), "x.pdf")},
-                          content_type="multipart/form-data")
+    garbage = client.post(
+        "/verify",
+        data={"csrf_token": csrf_token(page), "pdf": (io.BytesIO(b"hello, not a pdf"), "x.pdf")},
+        content_type="multipart/form-data",
+    )
     assert garbage.status_code == 200 and "Not on record" in garbage.get_data(as_text=True)
 
 
@@ -110,11 +157,16 @@ def test_upload_too_large_is_refused_plainly(client, app, cast):
     page = client.get("/verify")
     app.config["MAX_CONTENT_LENGTH"] = 1000
     try:
-        response = client.post("/verify", data={"csrf_token": csrf_token(page),
-                                                "pdf": (io.BytesIO(b"%PDF" + b"0" * 5000), "big.pdf")},
-                               content_type="multipart/form-data")
+        response = client.post(
+            "/verify",
+            data={
+                "csrf_token": csrf_token(page),
+                "pdf": (io.BytesIO(b"%PDF" + b"0" * 5000), "big.pdf"),
+            },
+            content_type="multipart/form-data",
+        )
     finally:
         app.config["MAX_CONTENT_LENGTH"] = 10 * 1024 * 1024
-    assert response.status_code == 413 and "larger than the portal accepts" in response.get_data(as_text=True)
-
-
+    assert response.status_code == 413 and "larger than the portal accepts" in response.get_data(
+        as_text=True
+    )

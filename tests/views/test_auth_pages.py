@@ -33,27 +33,40 @@ def test_invitation_sets_a_password_once(client, app, cast, mailbox):
     from tests.services.helpers import REQ
 
     agencies.register(
-        cast.admin, legal_name="New Dawn", address="x", vawa_provider=False,
+        cast.admin,
+        legal_name="New Dawn",
+        address="x",
+        vawa_provider=False,
         executive_director=agencies.Contact("Ned", "ED", "ned@dawn.test"),
-        security_officer=agencies.Contact("Sue", "SO", "sue@dawn.test"), request=REQ,
+        security_officer=agencies.Contact("Sue", "SO", "sue@dawn.test"),
+        request=REQ,
     )
     [mail] = mailbox.to("sue@dawn.test")
-    path = re.search(r"http://portal\.test(/invitation/\S+)", mail.get_payload()).group(1)
+    path = re.search(r"http://portal\.test(/invitation/\S+)", mail.get_content()).group(1)
     page = client.get(path)
     assert "Sue" in page.get_data(as_text=True)
-    short = client.post(path, data={"password": "short", "confirm": "short",
-                                    "csrf_token": csrf_token(page)})
+    short = client.post(
+        path, data={"password": "short", "confirm": "short", "csrf_token": csrf_token(page)}
+    )
     assert "at least 12" in short.get_data(as_text=True)
-    done = client.post(path, data={"password": "a long enough secret", "confirm": "a long enough secret",
-                                   "csrf_token": csrf_token(page)})
+    done = client.post(
+        path,
+        data={
+            "password": "a long enough secret",
+            "confirm": "a long enough secret",
+            "csrf_token": csrf_token(page),
+        },
+    )
     assert done.status_code == 302
-    client.post("/logout", data={"csrf_token": csrf_token(client.get("/"))})
+    client.post("/logout", data={"csrf_token": csrf_token(client.get("/", follow_redirects=True))})
     again = client.get(path)
     assert again.status_code == 400 and "already used" in again.get_data(as_text=True)
 
 
 def test_open_redirect_is_not_followed(client, cast):
     page = client.get("/login")
-    response = client.post("/login?next=//evil.example/x", data={
-        "email": "admin@ssf.test", "password": PASSWORD, "csrf_token": csrf_token(page)})
+    response = client.post(
+        "/login?next=//evil.example/x",
+        data={"email": "admin@ssf.test", "password": PASSWORD, "csrf_token": csrf_token(page)},
+    )
     assert response.headers["Location"] == "/"

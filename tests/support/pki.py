@@ -1,0 +1,60 @@
+"""The test PKI: created once per session in a temporary directory, plus poppler's pdfsig.
+
+Register with ``pytest_plugins = ["tests.support.pki"]``. Fixtures: ``pki_passphrase``,
+``pki_dir`` (the PKI files), ``pki`` (the loaded `portal.pki.Pki`) and ``nss_db`` (an NSS
+database trusting the test root, for ``pdfsig``). `pdfsig(nss_db, path)` runs the tool.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from portal.pki import Pki, init_pki
+
+PKI_PASSPHRASE = b"test pki passphrase"
+PDFSIG = "/usr/bin/pdfsig"
+CERTUTIL = "certutil"
+
+
+@pytest.fixture(scope="session")
+def pki_passphrase() -> bytes:
+    return PKI_PASSPHRASE
+
+
+@pytest.fixture(scope="session")
+def pki_dir(tmp_path_factory, pki_passphrase) -> Path:
+    directory = tmp_path_factory.mktemp("pki")
+    init_pki(directory, pki_passphrase)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def pki(pki_dir, pki_passphrase) -> Pki:
+    return Pki.load(pki_dir, pki_passphrase)
+
+
+def make_nss_db(directory: Path, root_pem: Path) -> str:
+    """An NSS database in `directory` that trusts `root_pem`; returns the `sql:` path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    db = f"sql:{directory}"
+    subprocess.run([CERTUTIL, "-N", "--empty-password", "-d", db], check=True)
+    subprocess.run(
+        [CERTUTIL, "-A", "-n", "root", "-t", "CT,C,C", "-i", str(root_pem), "-d", db], check=True
+    )
+    return db
+
+
+@pytest.fixture(scope="session")
+def nss_db(tmp_path_factory, pki_dir) -> str:
+    return make_nss_db(tmp_path_factory.mktemp("nss"), pki_dir / "root-ca.pem")
+
+
+def pdfsig(nss: str, pdf: Path) -> str:
+    """poppler's report on every signature of `pdf` (stdout)."""
+    result = subprocess.run(
+        [PDFSIG, "-nssdir", nss, str(pdf)], capture_output=True, text=True, timeout=60
+    )
+    return result.stdout
