@@ -1,0 +1,1 @@
+"""Documents: rendering (reportlab), PAdES signing and verification (pyHanko)."""

@@ -1,0 +1,141 @@
+"""The portal CA: made once, files protected, certificates as signers and verifiers need them."""
+
+from __future__ import annotations
+
+import stat
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from portal.pki import IssuedIdentity, Pki, PkiError, init_pki
+from portal.pki.files import read_key
+from tests.support.pki import PKI_PASSPHRASE
+
+
+def _cert(path) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(path.read_bytes())
+
+
+def test_init_creates_every_file_once_and_keys_are_private(pki_dir, pki_passphrase):
+    names = {p.name for p in pki_dir.glob("*.pem")}
+    assert {"root-ca.pem", "issuing-ca.pem", "tsa.pem", "seal.pem"} <= names
+    keys = sorted(p for p in pki_dir.glob("*.key.pem"))
+    assert [k.name for k in keys] == [
+        "issuing-ca.key.pem",
+        "root-ca.key.pem",
+        "seal.key.pem",
+        "tsa.key.pem",
+    ]
+    for key in keys:
+        assert stat.S_IMODE(key.stat().st_mode) == 0o600
+        assert b"ENCRYPTED PRIVATE KEY" in key.read_bytes()
+    before = {p.name: p.read_bytes() for p in pki_dir.glob("*.pem")}
+    assert init_pki(pki_dir, pki_passphrase) is False
+    assert {p.name: p.read_bytes() for p in pki_dir.glob("*.pem")} == before
+
+
+def test_hierarchy_root_issuing_tsa_and_seal(pki_dir):
+    root, issuing = _cert(pki_dir / "root-ca.pem"), _cert(pki_dir / "issuing-ca.pem")
+    tsa, seal = _cert(pki_dir / "tsa.pem"), _cert(pki_dir / "seal.pem")
+    assert root.subject == root.issuer and issuing.issuer == root.subject
+    assert isinstance(root.public_key(), rsa.RSAPublicKey) and root.public_key().key_size >= 3072
+    root_years = (root.not_valid_after_utc - root.not_valid_before_utc).days / 365
+    issuing_years = (issuing.not_valid_after_utc - issuing.not_valid_before_utc).days / 365
+    assert 19.9 < root_years < 20.1 and 9.9 < issuing_years < 10.1
+    issuing.verify_directly_issued_by(root)
+    for leaf in (tsa, seal):
+        leaf.verify_directly_issued_by(issuing)
+    eku = tsa.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
+    assert eku.critical and list(eku.value) == [ExtendedKeyUsageOID.TIME_STAMPING]
+    org = seal.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value
+    common_name = seal.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
+    assert org == "Sacramento Steps Forward"
+    assert common_name == "Sacramento Steps Forward HMIS Document Seal"
+
+
+def test_person_certificate_names_the_person(pki, pki_dir):
+    now = datetime.now(UTC)
+    issued = pki.issue_identity(
+        common_name="Eve Director",
+        title="Executive Director",
+        organization="Hope & Harbor",
+        email="ed@hope.test",
+        now=now,
+    )
+    cert = x509.load_pem_x509_certificate(issued.cert_pem)
+    subject = {a.oid: a.value for a in cert.subject}
+    assert subject[NameOID.COMMON_NAME] == "Eve Director"
+    assert subject[NameOID.TITLE] == "Executive Director"
+    assert subject[NameOID.ORGANIZATION_NAME] == "Hope & Harbor"
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert san.get_values_for_type(x509.RFC822Name) == ["ed@hope.test"]
+    usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    assert usage.digital_signature and usage.content_commitment and not usage.key_cert_sign
+    assert cert.public_key().key_size == 2048
+    assert timedelta(days=3 * 365 - 1) < cert.not_valid_after_utc - now < timedelta(days=3 * 366)
+    cert.verify_directly_issued_by(_cert(pki_dir / "issuing-ca.pem"))
+    # The key is stored encrypted with the PKI passphrase, and opens with it only.
+    serialization.load_pem_private_key(issued.key_pem, password=PKI_PASSPHRASE)
+    with pytest.raises((TypeError, ValueError)):
+        serialization.load_pem_private_key(issued.key_pem, password=None)
+
+
+def test_signer_is_loaded_once_per_certificate(pki, director, ceo):
+    first = pki.signer_for(director.identity)
+    again = pki.signer_for(IssuedIdentity(director.identity.cert_pem, director.identity.key_pem))
+    assert again is first
+    assert pki.signer_for(ceo.identity) is not first
+    assert first.signing_cert.subject.native["common_name"] == "Eve Director"
+
+
+def test_wrong_passphrase_and_missing_files_are_plain_errors(pki_dir, tmp_path, director):
+    with pytest.raises(PkiError, match=r"passphrase does not open .*issuing-ca\.key\.pem"):
+        Pki.load(pki_dir, b"wrong")
+    with pytest.raises(PkiError, match="no PKI in"):
+        Pki.load(tmp_path / "nowhere", PKI_PASSPHRASE)
+    other = Pki.load(pki_dir, PKI_PASSPHRASE)
+    tampered = IssuedIdentity(director.identity.cert_pem, b"not a key")
+    with pytest.raises(PkiError, match="passphrase does not open"):
+        other.signer_for(tampered)
+
+
+def test_incomplete_pki_is_refused(pki_dir, tmp_path, pki_passphrase):
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    (partial / "root-ca.pem").write_bytes((pki_dir / "root-ca.pem").read_bytes())
+    with pytest.raises(PkiError, match="incomplete"):
+        init_pki(partial, pki_passphrase)
+
+
+def test_issuing_ca_from_pkcs12(pki_dir, pki_passphrase, tmp_path):
+    """Production may bring its own issuing CA: the key stays in the PKCS#12 file."""
+    issuing = _cert(pki_dir / "issuing-ca.pem")
+    root = _cert(pki_dir / "root-ca.pem")
+    key = read_key(pki_dir / "issuing-ca.key.pem", pki_passphrase)
+    p12 = tmp_path / "issuing.p12"
+    p12.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"issuing", key, issuing, [root], serialization.BestAvailableEncryption(b"p12 secret")
+        )
+    )
+    target = tmp_path / "from-p12"
+    assert init_pki(target, b"other passphrase", pkcs12_path=p12, pkcs12_passphrase=b"p12 secret")
+    assert (target / "root-ca.pem").read_bytes() == (pki_dir / "root-ca.pem").read_bytes()
+    assert not (target / "issuing-ca.key.pem").exists()
+    assert not (target / "root-ca.key.pem").exists()
+    loaded = Pki.load(target, b"other passphrase", pkcs12_path=p12, pkcs12_passphrase=b"p12 secret")
+    assert loaded.root_pem() == (pki_dir / "root-ca.pem").read_bytes()
+    person = loaded.issue_identity(
+        common_name="P", title="", organization="O", email="p@o.test", now=datetime.now(UTC)
+    )
+    x509.load_pem_x509_certificate(person.cert_pem).verify_directly_issued_by(issuing)
+    _cert(target / "seal.pem").verify_directly_issued_by(issuing)
+    with pytest.raises(PkiError, match="issuing-ca.key.pem is missing"):
+        Pki.load(target, b"other passphrase")
+    with pytest.raises(PkiError, match="PKCS#12 passphrase does not open"):
+        Pki.load(target, b"other passphrase", pkcs12_path=p12, pkcs12_passphrase=b"wrong")

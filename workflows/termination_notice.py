@@ -1,0 +1,69 @@
+"""A notice of termination for convenience (VIII.B.1): 30 days' prior written notice.
+
+Either party may end the agreement by giving the other 30 days' written notice. When the
+notice period ends the termination takes effect (the service then fires the agreement's
+`terminate`); until then the party that gave the notice may rescind it, saying why.
+
+Facts (computed by the service, as for a notice of default):
+  actor_acts_for_issuer   the actor may act for the party that gave the notice
+"""
+
+from __future__ import annotations
+
+from workflows.default_notice import ISSUER, PARTY_ROLES, PARTY_SIDES, issuer_only
+from workflows.engine import Event, Machine, State, Timer
+
+STATES = (
+    State(
+        "notice_period",
+        "Notice period running",
+        description="Thirty days' notice runs from the day after the notice is given.",
+    ),
+    State(
+        "rescinded",
+        "Notice rescinded",
+        terminal=True,
+        description="The party that gave the notice rescinded it; the agreement continues.",
+    ),
+    State(
+        "effective",
+        "Termination effective",
+        terminal=True,
+        description="The notice period ended; the agreement is terminated (VIII.B.1).",
+    ),
+)
+
+EVENTS = (
+    Event(
+        "rescind",
+        "Rescind the notice",
+        sources=("notice_period",),
+        target="rescinded",
+        roles=PARTY_ROLES,
+        sides=PARTY_SIDES,
+        who=ISSUER,
+        guards=(issuer_only("rescind the notice"),),
+        requires_reason=True,
+        description="The party that gave the notice takes it back, saying why.",
+    ),
+    Event(
+        "notice_elapsed",
+        "End the notice period",
+        sources=("notice_period",),
+        target="effective",
+        roles={"system"},
+        sides={"system"},
+        description="Fired by the scheduler when the notice period ends; termination follows.",
+    ),
+)
+
+TIMERS = (Timer("notice_period", "notice_elapsed", "termination_notice"),)
+
+TERMINATION_NOTICE = Machine(
+    "termination_notice",
+    "Notice of Termination",
+    STATES,
+    EVENTS,
+    TIMERS,
+    initial="notice_period",
+)
