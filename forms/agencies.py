@@ -18,18 +18,14 @@ class AgencyForm(FlaskForm):
     )
     so_name = StringField("Security officer's name", validators=[DataRequired(), Length(max=200)])
     so_title = StringField("Security officer's title", validators=[DataRequired(), Length(max=200)])
-    so_email = EmailField(
-        "Security officer's e-mail", validators=[DataRequired(), Length(max=254)]
-    )
+    so_email = EmailField("Security officer's e-mail", validators=[DataRequired(), Length(max=254)])
     submit = SubmitField("Register agency")
 
 
 class DesignateForm(FlaskForm):
     name = StringField("Representative's name", validators=[DataRequired(), Length(max=200)])
     title = StringField("Representative's title", validators=[DataRequired(), Length(max=200)])
-    email = EmailField(
-        "Representative's e-mail", validators=[DataRequired(), Length(max=254)]
-    )
+    email = EmailField("Representative's e-mail", validators=[DataRequired(), Length(max=254)])
     reason = TextAreaField(
         "Why SSF designates this person", validators=[DataRequired(), Length(max=2000)]
     )

@@ -46,8 +46,13 @@ def register_extensions(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(user_id: str) -> Any:
         from portal.models import User
+        from portal.services import suspensions
 
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        # A suspension takes effect at once, also for people already logged in.
+        if user is not None and suspensions.active_for_user(user) is not None:
+            return None
+        return user
 
 
 def register_blueprints(app: Flask) -> None:

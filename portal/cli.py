@@ -58,7 +58,7 @@ def seed_demo() -> None:
 def _print_logins(logins) -> None:
     from portal.services.demo import DEMO_PASSWORD
 
-    click.echo("\nDemo logins (password for all: %s)" % DEMO_PASSWORD)
+    click.echo(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
     for login in logins:
         click.echo(f"  {login.email:32} {login.role:20} {login.name} — {login.agency}")
     click.echo("")

@@ -1,4 +1,4 @@
-"""The periodic sweep the scheduler process runs: deliver due e-mail (and, later, deadlines).
+"""The periodic sweep the scheduler process runs: fire due deadlines, deliver due e-mail.
 
 APScheduler only triggers the sweep; the rules for what is due live in the services, and
 every row is claimed under a lock, so several scheduler processes are safe together.
@@ -14,17 +14,20 @@ log = logging.getLogger("portal.jobs")
 
 
 def sweep(app: Flask) -> dict[str, int]:
+    """Fires due deadlines (each exactly once), then delivers due e-mail."""
     from portal.extensions import db
     from portal.notify import outbox
+    from portal.services import deadlines
 
     with app.app_context():
         try:
+            fired = deadlines.sweep()
             sent = outbox.deliver_pending(limit=200)
         finally:
             db.session.remove()
-    if sent:
-        log.info("sweep: sent %d e-mail(s)", sent)
-    return {"mail_sent": sent}
+    if fired or sent:
+        log.info("sweep: fired %d deadline(s), sent %d e-mail(s)", fired, sent)
+    return {"deadlines_fired": fired, "mail_sent": sent}
 
 
 def run_scheduler(app: Flask, *, interval_seconds: int = 60) -> None:

@@ -4,9 +4,11 @@ from portal.models.agencies import Agency, SignerDesignation
 from portal.models.agreements import OPEN_STATES, Agreement, AgreementTemplate
 from portal.models.audit import AuditEvent
 from portal.models.cases import Transition
+from portal.models.deadlines import Deadline, Holiday
 from portal.models.documents import Document, DocumentVersion
 from portal.models.outbox import OutboxMessage
 from portal.models.people import Invitation, SigningIdentity, User
+from portal.models.remedies import CureSubmission, DefaultNotice, Suspension, TerminationNotice
 
 __all__ = [
     "OPEN_STATES",
@@ -14,6 +16,12 @@ __all__ = [
     "Agreement",
     "AgreementTemplate",
     "AuditEvent",
+    "CureSubmission",
+    "Deadline",
+    "DefaultNotice",
+    "Holiday",
+    "Suspension",
+    "TerminationNotice",
     "Document",
     "DocumentVersion",
     "Invitation",

@@ -216,7 +216,7 @@ def sign_as_agency(
         agreement = get(user, agreement_id)
         _check_version(agreement, expected_version)
         now = clock.now()
-        _confirm_signer(user, password, intent, consent, request, now)
+        signing.confirm_signer(user, password, intent, consent, request, now)
         transition = cases.advance(
             AGREEMENT,
             agreement,
@@ -254,7 +254,7 @@ def countersign(
         agreement = get(user, agreement_id)
         _check_version(agreement, expected_version)
         now = clock.now()
-        _confirm_signer(user, password, intent, consent, request, now)
+        signing.confirm_signer(user, password, intent, consent, request, now)
         transition = cases.advance(
             AGREEMENT,
             agreement,
@@ -341,34 +341,6 @@ def void(
                 f"it can no longer be signed.\n\nReason:\n{why}\n",
             )
     return agreement
-
-
-def _confirm_signer(
-    user: User, password: str, intent: bool, consent: bool, request: RequestInfo, now: datetime
-) -> None:
-    """Signing needs the person's intent, their password again, and consent (first time)."""
-    from portal.services.passwords import check_password
-
-    if not intent:
-        raise ServiceError("Confirm that you intend to sign this document.")
-    if not check_password(user.password_hash, password):
-        raise ServiceError("The password you re-entered is not correct; nothing was signed.")
-    if user.esign_consent_at is None:
-        if not consent:
-            raise ServiceError("You must first consent to do business electronically.")
-        user.esign_consent_at = now
-        user.esign_consent_ip = request.ip[:64]
-        from portal.services import audit
-
-        audit.record(
-            user,
-            "esign.consent",
-            user,
-            "Consented to do business electronically",
-            agency_id=user.agency_id,
-            request=request,
-            at=now,
-        )
 
 
 def _apply_signature(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
-
 from urllib.parse import quote
 
 from flask import current_app
@@ -15,7 +14,7 @@ from portal import clock
 from portal.extensions import db
 from portal.models import Invitation, User
 from portal.notify import outbox
-from portal.services import audit
+from portal.services import audit, suspensions
 from portal.services.access import RequestInfo
 from portal.services.errors import ServiceError
 from portal.services.passwords import check_password, hash_password, password_problem
@@ -43,6 +42,10 @@ def authenticate(email: str, password: str, request: RequestInfo) -> User:
         raise ServiceError("The e-mail or password is not correct.")
     if not user.active:
         raise ServiceError("This account is not active. Contact the SSF HMIS team.")
+    if suspensions.active_for_user(user) is not None:
+        raise ServiceError(
+            "Access is suspended pending an investigation by SSF. Contact the SSF HMIS team."
+        )
     user.last_login_at = clock.now()
     audit.record(user, "login", user, "Logged in", agency_id=user.agency_id, request=request)
     db.session.commit()

@@ -11,25 +11,27 @@ from typing import Any
 
 from portal.extensions import db
 from portal.models import Transition, User
-from portal.services import audit
+from portal.services import audit, deadlines
 from portal.services.access import RequestInfo, actor_for
 from portal.services.errors import ServiceError
-from workflows.engine import Machine, Option, TransitionRefused
+from workflows.engine import SYSTEM_ACTOR, Machine, Option, TransitionRefused
 
 
 def advance(
     machine: Machine,
     case: Any,
     event: str,
-    user: User,
+    user: User | None,
     ctx: dict[str, Any],
     *,
     at: datetime,
     request: RequestInfo,
     reason: str | None = None,
 ) -> Transition:
+    """Fires `event`; `user` None means the portal itself (the scheduler)."""
+    actor = actor_for(user) if user is not None else SYSTEM_ACTOR
     try:
-        step = machine.fire(case.state, event, actor_for(user), ctx, at=at, reason=reason)
+        step = machine.fire(case.state, event, actor, ctx, at=at, reason=reason)
     except TransitionRefused as refused:
         raise ServiceError(str(refused)) from refused
     before = case.state
@@ -41,8 +43,8 @@ def advance(
         source=step.source,
         target=step.target,
         at=at,
-        actor_id=user.id,
-        actor_role=user.role,
+        actor_id=user.id if user else None,
+        actor_role=user.role if user else "system",
         reason=(reason or "").strip(),
         ip=request.ip[:64],
         user_agent=request.user_agent[:1000],
@@ -82,6 +84,9 @@ def record_creation(
             user_agent=request.user_agent[:1000],
         )
     )
+    anchor = getattr(case, "given_at", None)
+    if anchor is not None:
+        deadlines.start_timers(machine, case, case.state, anchor)
 
 
 def options(machine: Machine, case: Any, user: User, ctx: dict[str, Any]) -> list[Option]:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from portal import clock
 from portal.extensions import db
 from portal.models import Agency, User
-from portal.services import agencies, auth, templates
+from portal.services import agencies, auth, holidays, templates
 from portal.services.passwords import hash_password
 from portal.services.unit import unit_of_work
 from portal.services.validation import clean_email, clean_text
@@ -35,6 +35,8 @@ def initialize() -> None:
     """Idempotent: safe to run on every start."""
     ensure_lead_agency()
     templates.publish_sample_if_missing()
+    year = clock.now().year
+    holidays.seed_federal(range(year - 1, year + 4))
 
 
 def add_lead_person(

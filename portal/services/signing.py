@@ -12,9 +12,38 @@ from flask import current_app
 
 from portal import runtime
 from portal.models import Agreement, Document, SigningIdentity, User
-from portal.services import cases, documents, identities
+from portal.services import audit, cases, documents, identities
+from portal.services.access import RequestInfo
 from portal.services.errors import ServiceError
 from portal.services.timefmt import local_date, local_datetime, short_date
+
+
+def confirm_signer(
+    user: User, password: str, intent: bool, consent: bool, request: RequestInfo, now: datetime
+) -> None:
+    """Signing needs the person's intent, their password again, and consent (first time)."""
+    from portal.services import suspensions
+    from portal.services.passwords import check_password
+
+    suspensions.refuse_if_suspended(user)
+    if not intent:
+        raise ServiceError("Confirm that you intend to sign this document.")
+    if not check_password(user.password_hash, password):
+        raise ServiceError("The password you re-entered is not correct; nothing was signed.")
+    if user.esign_consent_at is None:
+        if not consent:
+            raise ServiceError("You must first consent to do business electronically.")
+        user.esign_consent_at = now
+        user.esign_consent_ip = request.ip[:64]
+        audit.record(
+            user,
+            "esign.consent",
+            user,
+            "Consented to do business electronically",
+            agency_id=user.agency_id,
+            request=request,
+            at=now,
+        )
 
 
 def render_agreement(agreement: Agreement, ed: User):
@@ -146,3 +175,15 @@ def _event_label(event: str) -> str:
     if event == "create":
         return "Created from template"
     return next((e.label for e in AGREEMENT.events if e.name == event), event)
+
+
+def issue_signed(
+    rendered, identity: SigningIdentity, now: datetime, *, reason: str
+) -> tuple[bytes, bytes]:
+    """Certifies a freshly rendered document as SSF, then signs it as `identity`.
+
+    Returns (certified, signed) so both revisions can be kept on record.
+    """
+    certified = certify(rendered, reason="Issued through the HMIS Partner Portal")
+    field = rendered.signature_fields[0].name
+    return certified, approve(certified, identity, field, now, reason=reason)

@@ -30,8 +30,10 @@ def live_server(app):
     thread.join(5)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # Module scope: Playwright's sync API keeps an event loop running in this thread while it
+    # is open, which other tests (that run their own loop) must not inherit.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

@@ -1,0 +1,260 @@
+"""Durable deadlines: computed by the calendar rules, kept as rows, fired exactly once.
+
+A machine declares its timers ("on entering cure_period, fire cure_lapsed by rule
+cure_period"); this module turns them into Deadline rows when a case enters the state,
+cancels them when it leaves, and the sweep fires each due row exactly once — under
+`FOR UPDATE SKIP LOCKED` on PostgreSQL, and a conditional claim that SQLite's single
+writer serialises.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from portal import clock
+from portal.extensions import db
+from portal.models.deadlines import Deadline, Holiday
+from portal.services.timefmt import lead_tz
+from workflows.calendar import BusinessCalendar, DeadlineRule, deadline, describe
+from workflows.engine import Machine, Step
+
+log = logging.getLogger("portal.deadlines")
+
+REMINDER = "remind"  # a deadline row whose event is this sends a reminder, not a transition
+
+
+def rule(name: str) -> DeadlineRule:
+    """The deadline rules, from settings (defaults: the agreement's own periods)."""
+    cfg = current_app.config
+    rules = {
+        "cure_period": DeadlineRule(
+            cfg["CURE_PERIOD_DAYS"],
+            cfg["CURE_PERIOD_BUSINESS_DAYS"],
+            cfg["CURE_PERIOD_ROLL"],
+            name="Cure period (VIII.B.3)",
+        ),
+        "termination_notice": DeadlineRule(
+            cfg["TERMINATION_NOTICE_DAYS"],
+            cfg["TERMINATION_NOTICE_BUSINESS_DAYS"],
+            cfg["TERMINATION_NOTICE_ROLL"],
+            name="Notice of termination (VIII.B.1)",
+        ),
+    }
+    if name not in rules:
+        raise KeyError(f"no deadline rule named {name!r}")
+    return rules[name]
+
+
+def business_calendar() -> BusinessCalendar:
+    return BusinessCalendar(db.session.scalars(select(Holiday.day)))
+
+
+@dataclass(frozen=True)
+class Computed:
+    due_at: datetime
+    text: str
+
+
+def compute(given_at: datetime, period: DeadlineRule) -> Computed:
+    """When a period that starts with notice given at `given_at` ends, and the rule in words."""
+    tz = lead_tz()
+    due = deadline(given_at, period, business_calendar(), tz)
+    return Computed(due, describe(period, due, tz))
+
+
+def compute_from_date(given_on: date, period: DeadlineRule) -> Computed:
+    tz = lead_tz()
+    noon = datetime(given_on.year, given_on.month, given_on.day, 12, tzinfo=tz)
+    return compute(noon, period)
+
+
+def start_timers(machine: Machine, case: Any, state: str, anchor: datetime) -> list[Deadline]:
+    """Adds rows for the timers of `state`; the period runs from `anchor` (notice given)."""
+    rows = []
+    now = clock.now()
+    for timer in machine.timers_for(state):
+        computed = compute(anchor, rule(timer.rule_name))
+        rows.append(_row(machine, case, state, timer.event, timer.rule_name, computed, now))
+        for days in current_app.config["REMINDER_DAYS_BEFORE"]:
+            remind_at = computed.due_at - timedelta(days=days)
+            if remind_at > now:
+                row = _row(machine, case, state, REMINDER, timer.rule_name, computed, now)
+                row.due_at = remind_at
+                rows.append(row)
+    db.session.add_all(rows)
+    return rows
+
+
+def _row(machine, case, state, event, rule_name, computed: Computed, now: datetime) -> Deadline:
+    return Deadline(
+        case_type=machine.name,
+        case_id=case.id,
+        state=state,
+        event=event,
+        rule_name=rule_name,
+        rule_text=computed.text,
+        due_at=computed.due_at,
+        created_at=now,
+    )
+
+
+def cancel_timers(case_type: str, case_id: int, state: str) -> int:
+    """A case that left `state` never fires that state's deadlines."""
+    result = db.session.execute(
+        update(Deadline)
+        .where(
+            Deadline.case_type == case_type,
+            Deadline.case_id == case_id,
+            Deadline.state == state,
+            Deadline.fired_at.is_(None),
+            Deadline.cancelled_at.is_(None),
+        )
+        .values(cancelled_at=clock.now())
+    )
+    return result.rowcount or 0
+
+
+def after_step(machine: Machine, case: Any, step: Step, anchor: datetime | None) -> None:
+    if step.cancel_timers_for_state:
+        cancel_timers(machine.name, case.id, step.cancel_timers_for_state)
+    if step.start_timers and anchor is not None:
+        start_timers(machine, case, step.target, anchor)
+
+
+def pending_for(case_type: str, case_id: int) -> list[Deadline]:
+    query = (
+        select(Deadline)
+        .where(
+            Deadline.case_type == case_type,
+            Deadline.case_id == case_id,
+            Deadline.fired_at.is_(None),
+            Deadline.cancelled_at.is_(None),
+            Deadline.event != REMINDER,
+        )
+        .order_by(Deadline.due_at)
+    )
+    return list(db.session.scalars(query))
+
+
+# --- the sweep -----------------------------------------------------------------------------
+
+Handler = Callable[[Deadline], Any]
+_handlers: dict[str, Handler] = {}
+
+
+def handles(case_type: str) -> Callable[[Handler], Handler]:
+    """Registers what firing a deadline of `case_type` does (called inside the claim's txn)."""
+
+    def register(fn: Handler) -> Handler:
+        _handlers[case_type] = fn
+        return fn
+
+    return register
+
+
+def sweep(limit: int = 10_000) -> int:
+    """Fires every due deadline once, each in its own transaction; returns how many fired."""
+    _load_handlers()
+    fired = 0
+    skipped: set[int] = set()
+    while fired + len(skipped) < limit:
+        deadline_id = _next_due(skipped)
+        if deadline_id is None:
+            break
+        outcome = _fire(deadline_id)
+        if outcome is True:
+            fired += 1
+        elif outcome is False:
+            skipped.add(deadline_id)
+    return fired
+
+
+def _next_due(skipped: set[int]) -> int | None:
+    query = (
+        select(Deadline.id)
+        .where(
+            Deadline.fired_at.is_(None),
+            Deadline.cancelled_at.is_(None),
+            Deadline.due_at <= clock.now(),
+        )
+        .order_by(Deadline.due_at, Deadline.id)
+        .limit(1)
+    )
+    if skipped:
+        query = query.where(Deadline.id.not_in(skipped))
+    if db.engine.dialect.name == "postgresql":
+        # Other sweepers skip the row this one holds instead of waiting for it.
+        query = query.with_for_update(skip_locked=True)
+    found = db.session.scalar(query)
+    if found is None:
+        db.session.rollback()
+    return found
+
+
+def _fire(deadline_id: int) -> bool | None:
+    """True: fired. None: another sweeper had it. False: failed, left for the next sweep."""
+    now = clock.now()
+    # The claim: only one transaction can turn this row from pending to fired.
+    claimed = db.session.execute(
+        update(Deadline)
+        .where(
+            Deadline.id == deadline_id,
+            Deadline.fired_at.is_(None),
+            Deadline.cancelled_at.is_(None),
+        )
+        .values(fired_at=now)
+    ).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        return None
+    row = db.session.get(Deadline, deadline_id)
+    try:
+        if row.event == REMINDER:
+            _remind(row)
+        else:
+            transition = _handlers[row.case_type](row)
+            if transition is None:
+                # The case had already moved on: the deadline is void, not fired.
+                row.fired_at = None
+                row.cancelled_at = now
+            else:
+                row.transition_id = transition.id
+        db.session.commit()
+    except Exception as exc:
+        db.session.rollback()
+        log.exception("deadline %s failed; it stays pending", deadline_id)
+        db.session.execute(
+            update(Deadline).where(Deadline.id == deadline_id).values(last_error=str(exc)[:2000])
+        )
+        db.session.commit()
+        return False
+    return True
+
+
+_reminders: dict[str, Handler] = {}
+
+
+def reminds(case_type: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        _reminders[case_type] = fn
+        return fn
+
+    return register
+
+
+def _remind(row: Deadline) -> None:
+    handler = _reminders.get(row.case_type)
+    if handler is not None:
+        handler(row)
+
+
+def _load_handlers() -> None:
+    # The remedy services register their handlers when imported.
+    from portal.services import default_notices, terminations  # noqa: F401

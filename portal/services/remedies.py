@@ -1,0 +1,128 @@
+"""What the remedies share: who speaks for each party, who hears, and the signed notice PDF."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import select
+
+from portal.models import Agency, Agreement, User
+from portal.notify import outbox
+from portal.services import agencies, documents, identities, signing
+from portal.services.access import is_lead_staff
+from portal.services.errors import ServiceError
+from portal.services.timefmt import local_date, short_date
+
+LEAD_ACTORS = ("ssf_admin", "ssf_signatory")
+
+
+def side_of(user: User) -> str:
+    return "lead" if is_lead_staff(user) else "agency"
+
+
+def acts_for(user: User, side: str, agency: Agency) -> bool:
+    """SSF acts through its admins and signatories; an agency through its authorized signer."""
+    if not user.active:
+        return False
+    if side == "lead":
+        return user.role in LEAD_ACTORS
+    return agencies.may_sign_for(user, agency)
+
+
+def may_sign_for_side(user: User, side: str, agency: Agency) -> bool:
+    """Signing a notice: SSF's signatory, or the agency's authorized signer."""
+    if side == "lead":
+        return user.active and user.role == "ssf_signatory"
+    return agencies.may_sign_for(user, agency)
+
+
+def recipients(side: str, agency: Agency) -> list[User]:
+    from portal.extensions import db
+
+    if side == "agency":
+        roles = ("agency_ed", "agency_security_officer")
+        return [p for p in agency.people if p.active and p.role in roles]
+    query = select(User).where(User.role.in_(LEAD_ACTORS), User.active.is_(True))
+    return list(db.session.scalars(query))
+
+
+def notify_side(side: str, agency: Agency, subject: str, body: str, attachments=None) -> None:
+    for person in recipients(side, agency):
+        outbox.queue(person.email, subject, f"Hello {person.name},\n\n{body}", attachments)
+
+
+def party_name(side: str, agency: Agency) -> str:
+    return current_app.config["LEAD_AGENCY_NAME"] if side == "lead" else agency.legal_name
+
+
+def require_in_effect(agreement: Agreement, what: str) -> None:
+    if agreement.state != "effective":
+        raise ServiceError(f"{what} can be given only for an agreement in effect.")
+
+
+def base_url() -> str:
+    return current_app.config["PORTAL_BASE_URL"].rstrip("/")
+
+
+def signed_notice(
+    *,
+    case_type: str,
+    case,
+    kind: str,
+    title: str,
+    signer: User,
+    side: str,
+    paragraphs: list[str],
+    provisions: list[tuple[str, str]],
+    details: list[tuple[str, str]],
+    now: datetime,
+    transition=None,
+):
+    """Renders, certifies and signs a notice; stores both revisions; returns the Document."""
+    from portal.documents.notices import render_notice
+    from portal.documents.render import PartyBlock
+
+    agency = case.agency
+    other = "agency" if side == "lead" else "lead"
+    rendered = render_notice(
+        kind=kind,
+        title=title,
+        reference=case.reference,
+        agreement_reference=case.agreement.reference,
+        from_party=party_name(side, agency),
+        to_party=party_name(other, agency),
+        to_address=agency.address if other == "agency" else "",
+        given_on=short_date(local_date(now)),
+        paragraphs=paragraphs,
+        provisions=provisions,
+        details=details,
+        signer=PartyBlock(
+            "issuer_signature",
+            party_name(side, agency).upper(),
+            signer.name,
+            signer.title,
+            signer.agency.legal_name,
+        ),
+    )
+    identity = identities.current_identity(signer)
+    certified, signed = signing.issue_signed(rendered, identity, now, reason=title)
+    document = documents.new_document(
+        case_type=case_type,
+        case_id=case.id,
+        agency_id=agency.id,
+        kind=kind,
+        title=f"{title} {case.reference}",
+    )
+    documents.add_version(
+        document, certified, "Issued and certified by SSF", by=signer, transition=transition
+    )
+    documents.add_version(
+        document, signed, f"Signed by {signer.name}", by=signer, transition=transition
+    )
+    return document
+
+
+def attachment(document, filename: str) -> list[dict]:
+    version = document.current
+    return [{"filename": filename, "storage_key": version.storage_key}]

@@ -1,0 +1,233 @@
+"""Thirty days' notice of termination (VIII.B.1), and what ending an agreement does.
+
+On the notice's effective date the agreement becomes terminated by itself (the deadline
+fires); before it, the party that gave notice may rescind it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from portal import clock
+from portal.extensions import db
+from portal.models import Agreement, User
+from portal.models.remedies import TerminationNotice
+from portal.services import agreements, audit, cases, deadlines, remedies, signing
+from portal.services.access import SYSTEM, RequestInfo, require_agency_visible
+from portal.services.errors import NotFound, ServiceError
+from portal.services.timefmt import local_datetime
+from portal.services.unit import unit_of_work
+from portal.services.validation import clean_text
+from workflows.agreement import AGREEMENT
+from workflows.termination_notice import TERMINATION_NOTICE
+
+
+def get(viewer: User, notice_id: int) -> TerminationNotice:
+    notice = db.session.get(TerminationNotice, notice_id)
+    if notice is None:
+        raise NotFound()
+    require_agency_visible(viewer, notice.agency_id)
+    return notice
+
+
+def for_agreement(viewer: User, agreement_id: int) -> list[TerminationNotice]:
+    agreement = agreements.get(viewer, agreement_id)
+    query = (
+        select(TerminationNotice)
+        .where(TerminationNotice.agreement_id == agreement.id)
+        .order_by(TerminationNotice.id.desc())
+    )
+    return list(db.session.scalars(query))
+
+
+def context(notice: TerminationNotice, user: User | None) -> dict[str, object]:
+    if user is None:
+        return {}
+    return {"actor_acts_for_issuer": remedies.acts_for(user, notice.issuer_side, notice.agency)}
+
+
+def options(notice: TerminationNotice, user: User):
+    return cases.options(TERMINATION_NOTICE, notice, user, context(notice, user))
+
+
+def give(
+    user: User,
+    agreement_id: int,
+    *,
+    reason: str,
+    password: str,
+    intent: bool,
+    consent: bool,
+    request: RequestInfo,
+) -> TerminationNotice:
+    with unit_of_work():
+        agreement = agreements.get(user, agreement_id)
+        remedies.require_in_effect(agreement, "A notice of termination")
+        side = remedies.side_of(user)
+        if not remedies.may_sign_for_side(user, side, agreement.agency):
+            raise ServiceError(
+                "A notice of termination is signed by SSF's signatory or by the agency's "
+                "executive director (or its designated representative)."
+            )
+        pending = db.session.scalar(
+            select(TerminationNotice).where(
+                TerminationNotice.agreement_id == agreement.id,
+                TerminationNotice.state == "notice_period",
+            )
+        )
+        if pending is not None:
+            raise ServiceError(
+                f"Notice of termination {pending.reference} is already running; it ends the "
+                f"agreement {pending.rule_text}."
+            )
+        why = clean_text(reason, "Reason", max_len=20_000, required=False, multiline=True)
+        now = clock.now()
+        signing.confirm_signer(user, password, intent, consent, request, now)
+        period = deadlines.compute(now, deadlines.rule("termination_notice"))
+        count = db.session.scalar(select(func.count()).select_from(TerminationNotice))
+        notice = TerminationNotice(
+            reference=f"NT-{agreement.agency_id:04d}-{count + 1:03d}",
+            agreement=agreement,
+            agency_id=agreement.agency_id,
+            issuer_side=side,
+            state="notice_period",
+            reason=why,
+            given_at=now,
+            given_by_id=user.id,
+            effective_at=period.due_at,
+            rule_text=period.text,
+        )
+        db.session.add(notice)
+        db.session.flush()
+        cases.record_creation(TERMINATION_NOTICE, notice, user, at=now, request=request)
+        paragraphs = [
+            f"{remedies.party_name(side, notice.agency)} gives thirty (30) days' prior written "
+            f"notice under section VIII.B.1 that it terminates the HMIS Partner Agency "
+            f"Agreement {agreement.reference}.",
+            f"The agreement ends {period.text}.",
+        ]
+        if why:
+            paragraphs.append("Reason:\n" + why)
+        notice.document = remedies.signed_notice(
+            case_type="termination_notice",
+            case=notice,
+            kind="termination_notice",
+            title="Notice of Termination",
+            signer=user,
+            side=side,
+            paragraphs=paragraphs,
+            provisions=[("VIII.B.1", "Termination on thirty days' notice")],
+            details=[
+                ("Termination takes effect", period.text),
+                ("Notice given", local_datetime(now)),
+            ],
+            now=now,
+        )
+        audit.record(
+            user,
+            "termination_notice.give",
+            notice,
+            f"Gave notice of termination {notice.reference} of {agreement.reference}",
+            agency_id=notice.agency_id,
+            after={"state": notice.state},
+            request=request,
+            at=now,
+        )
+        other = "agency" if side == "lead" else "lead"
+        remedies.notify_side(
+            other,
+            notice.agency,
+            f"Notice of Termination {notice.reference}",
+            f"{remedies.party_name(side, notice.agency)} gave notice that the HMIS Partner "
+            f"Agency Agreement {agreement.reference} terminates; it ends {period.text}.\n"
+            f"{remedies.base_url()}/notices/termination/{notice.id}\n",
+            remedies.attachment(notice.document, f"{notice.reference}-notice-of-termination.pdf"),
+        )
+    return notice
+
+
+def rescind(user: User, notice_id: int, *, reason: str, request: RequestInfo) -> TerminationNotice:
+    with unit_of_work():
+        notice = get(user, notice_id)
+        why = clean_text(reason, "Reason", max_len=4000, required=False, multiline=True)
+        cases.advance(
+            TERMINATION_NOTICE,
+            notice,
+            "rescind",
+            user,
+            context(notice, user),
+            at=clock.now(),
+            request=request,
+            reason=why,
+        )
+        notice.closed_reason = why
+        for side in ("lead", "agency"):
+            remedies.notify_side(
+                side,
+                notice.agency,
+                f"Rescinded: Notice of Termination {notice.reference}",
+                f"{user.name} rescinded notice of termination {notice.reference}; the agreement "
+                f"{notice.agreement.reference} stays in effect.\nReason:\n{why}\n",
+            )
+    return notice
+
+
+def terminate_agreement(agreement: Agreement, *, at: datetime, reason: str) -> None:
+    """Ends the agreement (VIII.B.4): records kept, the agency's accounts deactivated."""
+    if agreement.state != "effective":
+        raise ServiceError("Only an agreement in effect can be terminated.")
+    cases.advance(AGREEMENT, agreement, "terminate", None, {}, at=at, request=SYSTEM, reason=reason)
+    agreement.closed_reason = reason
+    for person in agreement.agency.people:
+        if person.active:
+            person.active = False
+            audit.record(
+                None,
+                "user.deactivate",
+                person,
+                f"Deactivated {person.name}: the agency's agreement was terminated",
+                agency_id=agreement.agency_id,
+                before={"active": True},
+                after={"active": False},
+                at=at,
+            )
+    # Remedies still running on a terminated agreement have nothing left to act on.
+    for case_type in ("default_notice", "termination_notice"):
+        _cancel_open(case_type, agreement.id)
+
+
+def _cancel_open(case_type: str, agreement_id: int) -> None:
+    from portal.models.remedies import DefaultNotice
+
+    model = DefaultNotice if case_type == "default_notice" else TerminationNotice
+    ids = db.session.scalars(select(model.id).where(model.agreement_id == agreement_id))
+    for case_id in ids:
+        for state in ("cure_period", "notice_period"):
+            deadlines.cancel_timers(case_type, case_id, state)
+
+
+@deadlines.handles("termination_notice")
+def _notice_period_ended(row):
+    notice = db.session.get(TerminationNotice, row.case_id)
+    if notice is None or notice.state != row.state:
+        return None
+    now = clock.now()
+    transition = cases.advance(
+        TERMINATION_NOTICE, notice, row.event, None, {}, at=now, request=SYSTEM
+    )
+    if notice.agreement.state == "effective":
+        terminate_agreement(
+            notice.agreement, at=now, reason=f"Thirty days' notice {notice.reference} ran out"
+        )
+    for side in ("lead", "agency"):
+        remedies.notify_side(
+            side,
+            notice.agency,
+            f"Agreement {notice.agreement.reference} terminated",
+            f"The notice period of {notice.reference} ended {notice.rule_text}; the HMIS Partner "
+            f"Agency Agreement {notice.agreement.reference} is terminated. SSF keeps every record "
+            "and document (VIII.B.4).\n",
+        )
+    return transition
