@@ -39,10 +39,13 @@ def storage() -> Any:
 def pki() -> Any:
     parts = _parts()
     if "pki" not in parts:
+        from portal import clock
         from portal.pki import Pki
 
         cfg = current_app.config
-        parts["pki"] = Pki.load(Path(cfg["PKI_DIR"]), cfg["PKI_PASSPHRASE"].encode(), **_p12(cfg))
+        parts["pki"] = Pki.load(
+            Path(cfg["PKI_DIR"]), cfg["PKI_PASSPHRASE"].encode(), clock=clock.now, **_p12(cfg)
+        )
     return parts["pki"]
 
 

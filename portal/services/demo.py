@@ -7,11 +7,12 @@ directly.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
 
-from portal import runtime
+from portal import clock, runtime
 from portal.extensions import db
 from portal.models import Agreement, User
 from portal.services import agencies, agreements, auth, documents, setup
@@ -95,28 +96,93 @@ def _set_password(person: User) -> None:
 
 
 def play_journey(out: Path) -> list[Path]:
-    """Registers, sends, signs and countersigns an agreement; writes every PDF to `out`."""
+    """Plays every journey through the services; writes every PDF it produced to `out`.
+
+    1. River City: agreement sent, signed by the ED, countersigned by SSF (in effect);
+       a notice of default is given and cured; then 30 days' notice of termination runs out.
+    2. Northgate: agreement in effect; a notice of default lapses uncured and SSF declares
+       the agreement terminated.
+    Month-long periods pass on the portal's clock (`clock.shifted`), so the later documents
+    carry the simulated dates.
+    """
+    from portal.services import deadlines, default_notices, terminations
+
     if is_empty():
         seed()
     admin, signatory = _user("admin@ssf.test"), _user("signatory@ssf.test")
+    river = _sign_agreement(admin, signatory, _user(PARTNERS[0]["ed"][2]))
+    northgate = _sign_agreement(admin, signatory, _user(PARTNERS[1]["ed"][2]))
     ed = _user(PARTNERS[0]["ed"][2])
-    agreement = agreements.create(admin, ed.agency_id, DEMO_REQUEST)
-    agreements.send(admin, agreement.id, DEMO_REQUEST)
-    agreements.sign_as_agency(
-        ed, agreement.id, password=DEMO_PASSWORD, intent=True, consent=True, request=DEMO_REQUEST
-    )
-    agreements.countersign(
+    signed = {"password": DEMO_PASSWORD, "intent": True, "consent": True, "request": DEMO_REQUEST}
+
+    cured = default_notices.give(
         signatory,
-        agreement.id,
-        password=DEMO_PASSWORD,
-        intent=True,
-        consent=True,
+        river.id,
+        provisions=["V.E.12"],
+        description="A user who left the agency in October was reported to SSF nine days late.",
+        cure_required="Report every separation within one business day and confirm the "
+        "separation procedure in writing.",
+        **signed,
+    )
+    default_notices.submit_cure(
+        ed,
+        cured.id,
+        text="We adopted a written separation checklist; HR now notifies the "
+        "security officer on the last day.",
+        uploads=[],
         request=DEMO_REQUEST,
     )
-    return write_documents(db.session.get(Agreement, agreement.id), out)
+    default_notices.accept_cure(signatory, cured.id, request=DEMO_REQUEST)
+
+    lapsed = default_notices.give(
+        signatory,
+        northgate.id,
+        provisions=["V.B.5", "V.C.2"],
+        description="Client consent forms were missing for 40 enrollments reviewed on site.",
+        cure_required="Obtain and file written consent for each listed client.",
+        **signed,
+    )
+    with clock.shifted(timedelta(days=11)):
+        deadlines.sweep()
+        default_notices.declare_termination(signatory, lapsed.id, **signed)
+
+    notice = terminations.give(
+        ed,
+        river.id,
+        reason="River City is merging its HMIS programs into another partner agency.",
+        **signed,
+    )
+    with clock.shifted(timedelta(days=31)):
+        deadlines.sweep()
+
+    written = []
+    for agreement in (river, northgate):
+        written += write_documents(db.session.get(Agreement, agreement.id), out)
+    written += _write(out, cured.document, f"{cured.reference}-notice-of-default")
+    written += _write(out, lapsed.document, f"{lapsed.reference}-notice-of-default")
+    written += _write(out, lapsed.declaration, f"{lapsed.reference}-declaration-of-termination")
+    written += _write(out, notice.document, f"{notice.reference}-notice-of-termination")
+    return written
+
+
+def _sign_agreement(admin: User, signatory: User, ed: User) -> Agreement:
+    agreement = agreements.create(admin, ed.agency_id, DEMO_REQUEST)
+    agreements.send(admin, agreement.id, DEMO_REQUEST)
+    signed = {"password": DEMO_PASSWORD, "intent": True, "consent": True, "request": DEMO_REQUEST}
+    agreements.sign_as_agency(ed, agreement.id, **signed)
+    return agreements.countersign(signatory, agreement.id, **signed)
+
+
+def _write(out: Path, document, stem: str) -> list[Path]:
+    """The final (fully signed) version of a document."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{stem}.pdf"
+    path.write_bytes(documents.read_bytes(document.current))
+    return [path]
 
 
 def write_documents(agreement: Agreement, out: Path) -> list[Path]:
+    """Every version of the agreement, its certificate of completion, and the root CA."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for document in [agreement.document, agreement.certificate]:

@@ -47,8 +47,44 @@ def _nssdb(tmp_path: Path, root: Path) -> str:
 def test_demo_writes_every_pdf_and_the_root(demo_out):
     names = sorted(p.name for p in demo_out.iterdir())
     assert "root-ca.pem" in names
-    assert len([n for n in names if "-agreement-v" in n]) == 3
-    assert len([n for n in names if "-certificate-v" in n]) == 1
+    assert len([n for n in names if "-agreement-v" in n]) == 6  # two agreements, 3 versions each
+    assert len([n for n in names if "-certificate-v" in n]) == 2
+    assert len([n for n in names if n.endswith("-notice-of-default.pdf")]) == 2
+    assert len([n for n in names if n.endswith("-declaration-of-termination.pdf")]) == 1
+    assert len([n for n in names if n.endswith("-notice-of-termination.pdf")]) == 1
+
+
+NOTICE_TITLES = {
+    "-notice-of-default.pdf": "Notice of Default",
+    "-declaration-of-termination.pdf": "Declaration of Termination",
+    "-notice-of-termination.pdf": "Notice of Termination",
+}
+
+
+def test_every_notice_is_titled_signed_valid_and_trusted(demo_out, tmp_path):
+    from asn1crypto import pem, x509
+
+    from portal.documents.verify import verify_pdf
+
+    _, _, der = pem.unarmor((demo_out / "root-ca.pem").read_bytes())
+    roots = [x509.Certificate.load(der)]
+    nss = _nssdb(tmp_path, demo_out / "root-ca.pem")
+    checked = 0
+    for suffix, title in NOTICE_TITLES.items():
+        for path in demo_out.glob(f"*{suffix}"):
+            text = subprocess.run(
+                ["pdftotext", str(path), "-"], capture_output=True, text=True
+            ).stdout
+            assert title in text
+            report = verify_pdf(path.read_bytes(), roots)
+            assert len(report.signatures) == 2 and report.all_valid, path.name
+            out = subprocess.run(
+                ["pdfsig", "-nssdir", nss, str(path)], capture_output=True, text=True
+            ).stdout
+            assert out.count("Signature Validation: Signature is Valid.") == 2, out
+            assert out.count("Certificate Validation: Certificate is Trusted.") == 2, out
+            checked += 1
+    assert checked == 4
 
 
 def test_final_agreement_has_three_valid_trusted_signatures_in_pdfsig(demo_out, tmp_path):
@@ -63,6 +99,7 @@ def test_final_agreement_has_three_valid_trusted_signatures_in_pdfsig(demo_out, 
 
 def test_final_agreement_validates_in_pyhanko(demo_out):
     from asn1crypto import pem, x509
+
     from portal.documents.verify import verify_pdf
 
     _, _, der = pem.unarmor((demo_out / "root-ca.pem").read_bytes())
@@ -77,6 +114,7 @@ def test_final_agreement_validates_in_pyhanko(demo_out):
 
 def test_any_byte_changed_in_the_first_revision_fails(demo_out, tmp_path):
     from asn1crypto import pem, x509
+
     from portal.documents.verify import verify_pdf
 
     data = bytearray(_final_agreement(demo_out).read_bytes())
