@@ -11,6 +11,7 @@ certificate has expired.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +27,10 @@ from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverage
 from pyhanko_certvalidator import ValidationContext
 
 from portal.documents.signing import run_sync
+
+# An untrusted chain is an answer the report gives in words; pyHanko would also log a full
+# traceback for it at WARNING, which buries real problems in the logs.
+logging.getLogger("pyhanko.sign.validation.generic_cms").setLevel(logging.ERROR)
 
 PERMISSIONS = {
     MDPPerm.NO_CHANGES: "no changes allowed",
