@@ -1,4 +1,4 @@
-"""`flask --app wsgi …` commands: init, pki, demo, verify, users, outbox."""
+"""`flask --app wsgi …` commands: init, pki, demo, verify, users, outbox, deadline."""
 
 from __future__ import annotations
 
@@ -147,7 +147,36 @@ def scheduler_command(interval: int) -> None:
     run_scheduler(current_app._get_current_object(), interval_seconds=interval)
 
 
+@click.command("deadline")
+@click.argument("from_date", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.argument("days", type=click.IntRange(1, 3650))
+@click.option(
+    "--business-days", is_flag=True, help="Count business days (Mon–Fri except holidays)."
+)
+@click.option(
+    "--roll/--no-roll",
+    default=False,
+    show_default=True,
+    help="Move a last day on a weekend or holiday to the next business day.",
+)
+@with_appcontext
+def deadline_command(from_date, days: int, business_days: bool, roll: bool) -> None:
+    """Print when a period of DAYS from notice given on FROM_DATE (YYYY-MM-DD) ends.
+
+    The instant is ISO 8601 with the lead agency's offset, computed by the same code (and
+    holiday calendar) as the calculator page and every deadline in the portal.
+    """
+    from portal.services import deadlines
+    from portal.services.timefmt import local
+    from workflows.calendar import DeadlineRule
+
+    period = DeadlineRule(days, business_days, roll)
+    computed = deadlines.compute_from_date(from_date.date(), period)
+    click.echo(local(computed.due_at).isoformat())
+
+
 commands = [
+    deadline_command,
     scheduler_command,
     init_command,
     pki_group,

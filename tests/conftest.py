@@ -11,6 +11,7 @@ import os
 import re
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -21,22 +22,32 @@ pytest_plugins = ["tests.support.pki", "tests.support.seaweed", "tests.support.s
 PASSWORD = "correct horse battery staple"
 
 
+@contextmanager
+def fresh_postgres_database(base: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database on the server of `base`; dropped afterwards.
+
+    Tests never write into the shared database itself, so runs cannot see each other's data.
+    """
+    name = f"portal_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield re.sub(r"/[^/]*$", f"/{name}", base)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> Iterator[str]:
     base = os.environ.get("TEST_DATABASE_URL")
     if not base:
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'portal.db'}"
         return
-    # A fresh PostgreSQL database per session, so parallel runs never share state.
-    name = f"portal_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = re.sub(r"/[^/]*$", f"/{name}", base)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_postgres_database(base) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

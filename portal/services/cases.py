@@ -27,8 +27,14 @@ def advance(
     at: datetime,
     request: RequestInfo,
     reason: str | None = None,
+    ends: deadlines.Computed | None = None,
 ) -> Transition:
-    """Fires `event`; `user` None means the portal itself (the scheduler)."""
+    """Fires `event`; `user` None means the portal itself (the scheduler).
+
+    The case's deadlines follow the step: leaving a state cancels its timers, entering one
+    starts them, counted from when the case's notice was given (`ends` keeps an end already
+    given, e.g. when a rejected cure re-enters the cure period).
+    """
     actor = actor_for(user) if user is not None else SYSTEM_ACTOR
     try:
         step = machine.fire(case.state, event, actor, ctx, at=at, reason=reason)
@@ -64,6 +70,9 @@ def advance(
         at=at,
     )
     db.session.flush()
+    anchor = getattr(case, "given_at", None)
+    if anchor is not None:
+        deadlines.after_transition(machine, case, step.source, step.target, anchor, ends=ends)
     return transition
 
 

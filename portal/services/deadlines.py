@@ -12,18 +12,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
+from sqlalchemy.exc import OperationalError
 
 from portal import clock
 from portal.extensions import db
 from portal.models.deadlines import Deadline, Holiday
 from portal.services.timefmt import lead_tz
 from workflows.calendar import BusinessCalendar, DeadlineRule, deadline, describe
-from workflows.engine import Machine, Step
+from workflows.engine import Machine
 
 log = logging.getLogger("portal.deadlines")
 
@@ -75,15 +76,24 @@ def compute_from_date(given_on: date, period: DeadlineRule) -> Computed:
     return compute(noon, period)
 
 
-def start_timers(machine: Machine, case: Any, state: str, anchor: datetime) -> list[Deadline]:
-    """Adds rows for the timers of `state`; the period runs from `anchor` (notice given)."""
+def start_timers(
+    machine: Machine, case: Any, state: str, anchor: datetime, *, ends: Computed | None = None
+) -> list[Deadline]:
+    """Adds rows for the timers of `state`; the period runs from `anchor` (notice given).
+
+    `ends` fixes the end instead of computing it again: a case that re-enters a state keeps
+    the end it was given (a rejected cure does not extend the cure period).
+    """
     rows = []
     now = clock.now()
+    tz = lead_tz()
     for timer in machine.timers_for(state):
-        computed = compute(anchor, rule(timer.rule_name))
+        computed = ends or compute(anchor, rule(timer.rule_name))
         rows.append(_row(machine, case, state, timer.event, timer.rule_name, computed, now))
         for days in current_app.config["REMINDER_DAYS_BEFORE"]:
-            remind_at = computed.due_at - timedelta(days=days)
+            # "3 days before" on the local calendar: the same wall time, whatever DST does.
+            local_end = computed.due_at.astimezone(tz)
+            remind_at = (local_end - timedelta(days=days)).astimezone(UTC)
             if remind_at > now:
                 row = _row(machine, case, state, REMINDER, timer.rule_name, computed, now)
                 row.due_at = remind_at
@@ -121,11 +131,21 @@ def cancel_timers(case_type: str, case_id: int, state: str) -> int:
     return result.rowcount or 0
 
 
-def after_step(machine: Machine, case: Any, step: Step, anchor: datetime | None) -> None:
-    if step.cancel_timers_for_state:
-        cancel_timers(machine.name, case.id, step.cancel_timers_for_state)
-    if step.start_timers and anchor is not None:
-        start_timers(machine, case, step.target, anchor)
+def after_transition(
+    machine: Machine,
+    case: Any,
+    source: str,
+    target: str,
+    anchor: datetime,
+    *,
+    ends: Computed | None = None,
+) -> None:
+    """Keeps a case's deadlines in step with a transition just recorded: leaving a state
+    (even to re-enter it) cancels its timers, entering one starts its own."""
+    if machine.timers_for(source):
+        cancel_timers(machine.name, case.id, source)
+    if machine.timers_for(target):
+        start_timers(machine, case, target, anchor, ends=ends)
 
 
 def pending_for(case_type: str, case_id: int) -> list[Deadline]:
@@ -169,20 +189,22 @@ def sweep(limit: int = 10_000) -> int:
         if deadline_id is None:
             break
         outcome = _fire(deadline_id)
-        if outcome is True:
+        if outcome == "fired":
             fired += 1
-        elif outcome is False:
+        elif outcome == "failed":
             skipped.add(deadline_id)
     return fired
 
 
-def _next_due(skipped: set[int]) -> int | None:
+def due_query(now: datetime, skipped: set[int] | frozenset[int] = frozenset()) -> Select:
+    """The next due row. Its WHERE matches the partial index ix_deadline_pending_due, so the
+    sweep reads due rows only, however many deadlines are pending."""
     query = (
         select(Deadline.id)
         .where(
             Deadline.fired_at.is_(None),
             Deadline.cancelled_at.is_(None),
-            Deadline.due_at <= clock.now(),
+            Deadline.due_at <= now,
         )
         .order_by(Deadline.due_at, Deadline.id)
         .limit(1)
@@ -192,29 +214,41 @@ def _next_due(skipped: set[int]) -> int | None:
     if db.engine.dialect.name == "postgresql":
         # Other sweepers skip the row this one holds instead of waiting for it.
         query = query.with_for_update(skip_locked=True)
-    found = db.session.scalar(query)
+    return query
+
+
+def _next_due(skipped: set[int]) -> int | None:
+    found = db.session.scalar(due_query(clock.now(), skipped))
     if found is None:
         db.session.rollback()
     return found
 
 
-def _fire(deadline_id: int) -> bool | None:
-    """True: fired. None: another sweeper had it. False: failed, left for the next sweep."""
+def _fire(deadline_id: int) -> str:
+    """What became of the row: "fired"; "void" (the case had moved on); "taken" (another
+    sweeper had it); or "failed" (left pending with last_error, for the next sweep)."""
     now = clock.now()
-    # The claim: only one transaction can turn this row from pending to fired.
-    claimed = db.session.execute(
-        update(Deadline)
-        .where(
-            Deadline.id == deadline_id,
-            Deadline.fired_at.is_(None),
-            Deadline.cancelled_at.is_(None),
-        )
-        .values(fired_at=now)
-    ).rowcount
+    try:
+        # The claim: only one transaction can turn this row from pending to fired.
+        claimed = db.session.execute(
+            update(Deadline)
+            .where(
+                Deadline.id == deadline_id,
+                Deadline.fired_at.is_(None),
+                Deadline.cancelled_at.is_(None),
+            )
+            .values(fired_at=now)
+        ).rowcount
+    except OperationalError:
+        # SQLite: another sweeper held the write lock past the busy timeout. Next sweep.
+        db.session.rollback()
+        log.warning("deadline %s: database busy; left for the next sweep", deadline_id)
+        return "failed"
     if claimed != 1:
         db.session.rollback()
-        return None
+        return "taken"
     row = db.session.get(Deadline, deadline_id)
+    outcome = "fired"
     try:
         if row.event == REMINDER:
             _remind(row)
@@ -224,6 +258,7 @@ def _fire(deadline_id: int) -> bool | None:
                 # The case had already moved on: the deadline is void, not fired.
                 row.fired_at = None
                 row.cancelled_at = now
+                outcome = "void"
             else:
                 row.transition_id = transition.id
         db.session.commit()
@@ -234,8 +269,8 @@ def _fire(deadline_id: int) -> bool | None:
             update(Deadline).where(Deadline.id == deadline_id).values(last_error=str(exc)[:2000])
         )
         db.session.commit()
-        return False
-    return True
+        return "failed"
+    return outcome
 
 
 _reminders: dict[str, Handler] = {}

@@ -16,7 +16,16 @@ from portal import clock, runtime
 from portal.extensions import db
 from portal.models import User
 from portal.models.remedies import CureSubmission, DefaultNotice
-from portal.services import agreements, audit, cases, deadlines, remedies, signing, terminations
+from portal.services import (
+    access,
+    agreements,
+    audit,
+    cases,
+    deadlines,
+    remedies,
+    signing,
+    terminations,
+)
 from portal.services.access import SYSTEM, RequestInfo, require_agency_visible
 from portal.services.errors import NotFound, ServiceError
 from portal.services.unit import unit_of_work
@@ -182,6 +191,34 @@ def _next_reference(agreement) -> str:
     return f"ND-{agreement.agency_id:04d}-{count + 1:03d}"
 
 
+def _advance(
+    notice: DefaultNotice,
+    event: str,
+    user: User | None,
+    *,
+    at,
+    request: RequestInfo,
+    reason: str | None = None,
+):
+    """One step of the notice, refused in words when it comes too early or too late."""
+    refusal = not_now_reason(notice.state, event)
+    if refusal:
+        raise ServiceError(refusal)
+    # Re-entering the cure period (a rejected cure) keeps the end the notice gave.
+    ends = deadlines.Computed(notice.cure_ends_at, notice.cure_rule_text)
+    return cases.advance(
+        DEFAULT_NOTICE,
+        notice,
+        event,
+        user,
+        context(notice, user),
+        at=at,
+        request=request,
+        reason=reason,
+        ends=ends,
+    )
+
+
 def submit_cure(
     user: User, notice_id: int, *, text: str, uploads: list[Upload], request: RequestInfo
 ) -> CureSubmission:
@@ -189,15 +226,7 @@ def submit_cure(
         notice = get(user, notice_id)
         body = clean_text(text, "What was done to cure", max_len=20_000, multiline=True)
         now = clock.now()
-        cases.advance(
-            DEFAULT_NOTICE,
-            notice,
-            "submit_cure",
-            user,
-            context(notice, user),
-            at=now,
-            request=request,
-        )
+        _advance(notice, "submit_cure", user, at=now, request=request)
         submission = CureSubmission(
             notice=notice,
             submitted_at=now,
@@ -265,16 +294,7 @@ def _decide(user: User, notice_id: int, event: str, reason: str, request: Reques
         notice = get(user, notice_id)
         why = clean_text(reason, "Reason", max_len=4000, required=False, multiline=True)
         now = clock.now()
-        cases.advance(
-            DEFAULT_NOTICE,
-            notice,
-            event,
-            user,
-            context(notice, user),
-            at=now,
-            request=request,
-            reason=why,
-        )
+        _advance(notice, event, user, at=now, request=request, reason=why)
         latest = notice.cures[-1] if notice.cures else None
         if latest is not None and not latest.decision:
             latest.decision = "accepted" if event == "accept_cure" else "rejected"
@@ -308,16 +328,7 @@ def _close(user, notice_id, event, reason, request, words):
     with unit_of_work():
         notice = get(user, notice_id)
         why = clean_text(reason, "Reason", max_len=4000, required=False, multiline=True)
-        cases.advance(
-            DEFAULT_NOTICE,
-            notice,
-            event,
-            user,
-            context(notice, user),
-            at=clock.now(),
-            request=request,
-            reason=why,
-        )
+        _advance(notice, event, user, at=clock.now(), request=request, reason=why)
         notice.closed_reason = why
         remedies.notify_side(
             notice.defaulting_side,
@@ -345,15 +356,7 @@ def declare_termination(
         if refusal:
             raise ServiceError(refusal)
         signing.confirm_signer(user, password, intent, consent, request, now)
-        transition = cases.advance(
-            DEFAULT_NOTICE,
-            notice,
-            "declare_termination",
-            user,
-            context(notice, user),
-            at=now,
-            request=request,
-        )
+        transition = _advance(notice, "declare_termination", user, at=now, request=request)
         side = notice.issuer_side
         notice.declaration = remedies.signed_notice(
             case_type="default_notice",
@@ -375,11 +378,8 @@ def declare_termination(
             now=now,
             transition=transition,
         )
-        terminations.terminate_agreement(
-            notice.agreement,
-            at=now,
-            reason=f"Declared terminated after uncured default {notice.reference}",
-        )
+        # Both sides hear of it before the agency's accounts are deactivated (VIII.B.4):
+        # the party declared in default must receive the declaration too.
         for other in ("lead", "agency"):
             remedies.notify_side(
                 other,
@@ -392,6 +392,11 @@ def declare_termination(
                     notice.declaration, f"{notice.reference}-declaration-of-termination.pdf"
                 ),
             )
+        terminations.terminate_agreement(
+            notice.agreement,
+            at=now,
+            reason=f"Declared terminated after uncured default {notice.reference}",
+        )
     return notice
 
 
@@ -400,9 +405,7 @@ def _cure_period_ended(row):
     notice = db.session.get(DefaultNotice, row.case_id)
     if notice is None or notice.state != row.state:
         return None
-    transition = cases.advance(
-        DEFAULT_NOTICE, notice, row.event, None, {}, at=clock.now(), request=SYSTEM
-    )
+    transition = _advance(notice, row.event, None, at=clock.now(), request=SYSTEM)
     for side in ("lead", "agency"):
         remedies.notify_side(
             side,
@@ -429,3 +432,56 @@ def _remind(row):
             f"The cure period of notice of default {notice.reference} ends "
             f"{notice.cure_rule_text}.\n{remedies.base_url()}/notices/default/{notice.id}\n",
         )
+
+
+def may_give(user: User, agreement) -> bool:
+    """Whether the page should offer this person to give notice of default on `agreement`
+    (`give` checks the same again, with the reasons)."""
+    return agreement.state == "effective" and remedies.may_sign_for_side(
+        user, remedies.side_of(user), agreement.agency
+    )
+
+
+def not_now(notice: DefaultNotice, user: User) -> list[Option]:
+    """Steps this person could take on the notice, but not in its current state, each with
+    why not now (declaring termination before the cure period lapsed, for one). Steps the
+    person could never take are left out: `options` already says who may take those."""
+    ctx = context(notice, user)
+    actor = access.actor_for(user)
+    leaving = {event.name for event in DEFAULT_NOTICE.events_from(notice.state)}
+    blocked = []
+    for event in DEFAULT_NOTICE.events:
+        reason = None if event.name in leaving else not_now_reason(notice.state, event.name)
+        if reason and DEFAULT_NOTICE.blocker(event, actor, ctx) is None:
+            blocked.append(Option(event.name, False, reason))
+    return blocked
+
+
+@dataclass(frozen=True)
+class AttachmentDownload:
+    data: bytes
+    filename: str
+    content_type: str
+
+
+def read_attachment(viewer: User, notice_id: int, cure_id: int, index: int) -> AttachmentDownload:
+    """A file attached to a cure, for someone who may see the notice (others: NotFound)."""
+    from portal.storage import StorageError, StorageIntegrityError
+
+    submission = db.session.get(CureSubmission, cure_id)
+    if submission is None or submission.notice_id != notice_id:
+        raise NotFound()
+    require_agency_visible(viewer, submission.notice.agency_id)
+    if not 0 <= index < len(submission.attachments):
+        raise NotFound()
+    meta = submission.attachments[index]
+    try:
+        data = runtime.storage().get(meta["storage_key"])
+    except StorageIntegrityError as exc:
+        raise ServiceError(
+            f"The stored copy of {meta['filename']} does not match its recorded fingerprint; "
+            "do not rely on it."
+        ) from exc
+    except StorageError as exc:
+        raise ServiceError(f"{exc} Try again shortly.") from exc
+    return AttachmentDownload(data, meta["filename"], meta["content_type"])

@@ -11,7 +11,7 @@ from portal.extensions import db
 from portal.models import User
 from portal.models.deadlines import Holiday
 from portal.services import audit
-from portal.services.access import RequestInfo, require_role
+from portal.services.access import LEAD_STAFF, RequestInfo, require_role
 from portal.services.errors import NotFound, ServiceError
 from portal.services.unit import unit_of_work
 from portal.services.validation import clean_text
@@ -76,3 +76,9 @@ def remove(admin: User, holiday_id: int, request: RequestInfo) -> None:
             request=request,
         )
         db.session.delete(holiday)
+
+
+def for_year_seen_by(viewer: User, year: int) -> list[Holiday]:
+    """The calendar page: SSF staff see it (business days are SSF's to define)."""
+    require_role(viewer, *LEAD_STAFF, message="The holiday calendar is kept by SSF staff.")
+    return for_year(year)

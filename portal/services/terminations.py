@@ -217,10 +217,7 @@ def _notice_period_ended(row):
     transition = cases.advance(
         TERMINATION_NOTICE, notice, row.event, None, {}, at=now, request=SYSTEM
     )
-    if notice.agreement.state == "effective":
-        terminate_agreement(
-            notice.agreement, at=now, reason=f"Thirty days' notice {notice.reference} ran out"
-        )
+    # Both sides hear of it before the agency's accounts are deactivated (VIII.B.4).
     for side in ("lead", "agency"):
         remedies.notify_side(
             side,
@@ -230,4 +227,16 @@ def _notice_period_ended(row):
             f"Agency Agreement {notice.agreement.reference} is terminated. SSF keeps every record "
             "and document (VIII.B.4).\n",
         )
+    if notice.agreement.state == "effective":
+        terminate_agreement(
+            notice.agreement, at=now, reason=f"Thirty days' notice {notice.reference} ran out"
+        )
     return transition
+
+
+def may_give(user: User, agreement: Agreement) -> bool:
+    """Whether the page should offer this person to give notice of termination (`give`
+    checks the same again, with the reasons, and refuses a second running notice)."""
+    return agreement.state == "effective" and remedies.may_sign_for_side(
+        user, remedies.side_of(user), agreement.agency
+    )

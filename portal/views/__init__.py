@@ -1,6 +1,20 @@
 """Blueprints: thin views that parse a form, call one service, render or redirect."""
 
-from portal.views import agencies, agreements, audit, auth, documents, home, templates_admin, verify
+from portal.views import (
+    agencies,
+    agreements,
+    audit,
+    auth,
+    calendar,
+    default_notices,
+    documents,
+    home,
+    remedies,
+    suspensions,
+    templates_admin,
+    termination_notices,
+    verify,
+)
 
 blueprints = [
     auth.bp,
@@ -11,4 +25,9 @@ blueprints = [
     templates_admin.bp,
     audit.bp,
     verify.bp,
+    remedies.bp,
+    default_notices.bp,
+    termination_notices.bp,
+    suspensions.bp,
+    calendar.bp,
 ]

@@ -6,6 +6,7 @@ from forms.agreements import ActionForm
 from portal.services import agencies, agreements
 from portal.services.errors import ServiceError
 from portal.views.common import page_arg, refuse, request_info
+from portal.views.remedies import suspensions_of
 
 bp = Blueprint("agencies", __name__, url_prefix="/agencies")
 
@@ -59,6 +60,7 @@ def show(agency_id: int):
         designation=agencies.designated_signer(agency),
         vawa_reason=agencies.VAWA_REASON,
         start_form=ActionForm(),
+        suspended=suspensions_of(agency),
     )
 
 

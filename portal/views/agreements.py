@@ -5,6 +5,7 @@ from forms.agreements import ActionForm, ReasonForm, SignForm
 from portal.services import agreements, cases
 from portal.services.errors import ServiceError
 from portal.views.common import page_arg, refuse, request_info, version_of
+from portal.views.remedies import remedies_of
 from workflows.agreement import AGREEMENT
 from workflows.diagram import render_svg
 
@@ -48,6 +49,7 @@ def show(agreement_id: int):
         options=agreements.options(agreement, current_user),
         history=cases.history("agreement", agreement.id),
         diagram=render_svg(AGREEMENT, agreement.state),
+        remedies=remedies_of(agreement),
         action_form=ActionForm(lock_version=agreement.lock_version),
         reason_form=ReasonForm(lock_version=agreement.lock_version),
     )

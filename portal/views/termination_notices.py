@@ -1,0 +1,89 @@
+"""Thirty days' notice of termination (VIII.B.1): give it, follow it, rescind it."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from forms.agreements import ReasonForm
+from forms.remedies import TerminationNoticeForm
+from portal import clock
+from portal.services import agreements, cases, deadlines, terminations
+from portal.services.errors import ServiceError
+from portal.views.common import refuse, request_info
+from workflows.diagram import render_svg
+from workflows.termination_notice import TERMINATION_NOTICE
+
+bp = Blueprint("termination_notices", __name__, url_prefix="/notices/termination")
+
+
+@bp.route("/give/<int:agreement_id>", methods=["GET", "POST"])
+@login_required
+def give(agreement_id: int):
+    try:
+        agreement = agreements.get(current_user, agreement_id)
+    except ServiceError as err:
+        refuse(err)
+        return redirect(url_for("home.index"))
+    form = TerminationNoticeForm()
+    if form.validate_on_submit():
+        try:
+            notice = terminations.give(
+                current_user,
+                agreement_id,
+                reason=form.reason.data or "",
+                password=form.password.data,
+                intent=form.intent.data,
+                consent=form.consent.data,
+                request=request_info(),
+            )
+        except ServiceError as err:
+            refuse(err)
+        else:
+            flash(f"Notice of termination {notice.reference} given and signed.", "success")
+            return redirect(url_for("termination_notices.show", notice_id=notice.id))
+    return render_template(
+        "notices/give_termination.html",
+        agreement=agreement,
+        form=form,
+        may_give=terminations.may_give(current_user, agreement),
+        # When the agreement would end if the notice were given now (the service recomputes).
+        period=deadlines.compute(clock.now(), deadlines.rule("termination_notice")),
+    )
+
+
+@bp.get("/<int:notice_id>")
+@login_required
+def show(notice_id: int):
+    try:
+        notice = terminations.get(current_user, notice_id)
+    except ServiceError as err:
+        refuse(err)
+        return redirect(url_for("home.index"))
+    return render_template(
+        "notices/termination.html",
+        notice=notice,
+        machine=TERMINATION_NOTICE,
+        options=terminations.options(notice, current_user),
+        history=cases.history("termination_notice", notice.id),
+        diagram=render_svg(TERMINATION_NOTICE, notice.state),
+        reason_form=ReasonForm(),
+    )
+
+
+@bp.post("/<int:notice_id>/rescind")
+@login_required
+def rescind(notice_id: int):
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        flash("Give a reason.", "danger")
+        return redirect(url_for("termination_notices.show", notice_id=notice_id))
+    try:
+        terminations.rescind(
+            current_user, notice_id, reason=form.reason.data, request=request_info()
+        )
+    except ServiceError as err:
+        refuse(err)
+    else:
+        flash("Notice rescinded; the agreement stays in effect.", "info")
+    return redirect(url_for("termination_notices.show", notice_id=notice_id))
