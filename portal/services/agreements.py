@@ -202,6 +202,28 @@ def _ask_to_sign(agreement: Agreement, ed: User) -> None:
     )
 
 
+@dataclass(frozen=True)
+class Signature:
+    """What the signing person confirms on the signing page."""
+
+    password: str
+    intent: bool
+    consent: bool
+
+
+def _signed_step(user, agreement_id, event, field, label, sig: Signature, request, expected):
+    """Checks the signer, fires `event`, signs `field`: the shared half of both signatures."""
+    agreement = get(user, agreement_id)
+    _check_version(agreement, expected)
+    now = clock.now()
+    signing.confirm_signer(user, sig.password, sig.intent, sig.consent, request, now)
+    transition = cases.advance(
+        AGREEMENT, agreement, event, user, context(agreement, user), at=now, request=request
+    )
+    signed = _apply_signature(agreement, user, field, now, transition, label)
+    return agreement, now, signed
+
+
 def sign_as_agency(
     user: User,
     agreement_id: int,
@@ -213,20 +235,16 @@ def sign_as_agency(
     expected_version: int | None = None,
 ) -> Agreement:
     with unit_of_work():
-        agreement = get(user, agreement_id)
-        _check_version(agreement, expected_version)
-        now = clock.now()
-        signing.confirm_signer(user, password, intent, consent, request, now)
-        transition = cases.advance(
-            AGREEMENT,
-            agreement,
-            "agency_signs",
+        agreement, now, _ = _signed_step(
             user,
-            context(agreement, user),
-            at=now,
-            request=request,
+            agreement_id,
+            "agency_signs",
+            AGENCY_FIELD,
+            "Signed for the agency",
+            Signature(password, intent, consent),
+            request,
+            expected_version,
         )
-        _apply_signature(agreement, user, AGENCY_FIELD, now, transition, "Signed for the agency")
         agreement.agency_signed_at = now
         agreement.agency_signed_by_id = user.id
         for person in _lead_signatories():
@@ -251,21 +269,15 @@ def countersign(
     expected_version: int | None = None,
 ) -> Agreement:
     with unit_of_work():
-        agreement = get(user, agreement_id)
-        _check_version(agreement, expected_version)
-        now = clock.now()
-        signing.confirm_signer(user, password, intent, consent, request, now)
-        transition = cases.advance(
-            AGREEMENT,
-            agreement,
-            "lead_countersigns",
+        agreement, now, final = _signed_step(
             user,
-            context(agreement, user),
-            at=now,
-            request=request,
-        )
-        final = _apply_signature(
-            agreement, user, LEAD_FIELD, now, transition, "Countersigned by SSF"
+            agreement_id,
+            "lead_countersigns",
+            LEAD_FIELD,
+            "Countersigned by SSF",
+            Signature(password, intent, consent),
+            request,
+            expected_version,
         )
         agreement.lead_signed_at = now
         agreement.lead_signed_by_id = user.id
