@@ -170,3 +170,14 @@ def test_upload_too_large_is_refused_plainly(client, app, cast):
     assert response.status_code == 413 and "larger than the portal accepts" in response.get_data(
         as_text=True
     )
+
+
+def test_agency_page_offers_the_signed_pdf_and_certificate(client, app, cast, auth):
+    from tests.services.helpers import effective
+
+    agreement = effective(cast)
+    auth.login("ed@hope.test")
+    html = client.get(f"/agencies/{cast.agency.id}").get_data(as_text=True)
+    assert f"/documents/versions/{agreement.document.current.id}.pdf" in html
+    assert f"/documents/versions/{agreement.certificate.current.id}.pdf" in html
+    assert "Certificate of completion (PDF)" in html
