@@ -226,6 +226,12 @@ def submit_cure(
         notice = get(user, notice_id)
         body = clean_text(text, "What was done to cure", max_len=20_000, multiline=True)
         now = clock.now()
+        # The period ends at its deadline, not when the next sweep happens to run.
+        if notice.state == "cure_period" and now > notice.cure_ends_at:
+            raise ServiceError(
+                f"The cure period ended {notice.cure_rule_text}; a cure can no longer be "
+                "submitted."
+            )
         _advance(notice, "submit_cure", user, at=now, request=request)
         submission = CureSubmission(
             notice=notice,

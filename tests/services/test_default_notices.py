@@ -460,3 +460,34 @@ def test_signing_failing_while_giving_notice_leaves_nothing_behind(app, cast, ma
         app.extensions["portal"].pop("signer")
         notice = give(cast.signatory, agreement)
         assert count(DocumentVersion, DocumentVersion.document_id == notice.document_id) == 2
+
+
+def test_a_cure_after_the_end_is_refused_even_before_the_sweep_runs(app, cast):
+    from datetime import UTC, datetime, timedelta
+
+    import pytest
+    import time_machine
+
+    from portal.services import default_notices
+    from portal.services.errors import ServiceError
+    from tests.conftest import PASSWORD
+    from tests.services.helpers import REQ, effective
+
+    with time_machine.travel(datetime(2026, 11, 24, 18, 0, tzinfo=UTC), tick=False):
+        agreement = effective(cast)
+        notice = default_notices.give(
+            cast.signatory,
+            agreement.id,
+            provisions=["V.E.12"],
+            description="Late report",
+            cure_required="Report it",
+            password=PASSWORD,
+            intent=True,
+            consent=True,
+            request=REQ,
+        )
+    late = time_machine.travel(notice.cure_ends_at + timedelta(seconds=1), tick=False)
+    refused = pytest.raises(ServiceError, match="cure period ended .*no longer be submitted")
+    with late, refused:
+        default_notices.submit_cure(cast.ed, notice.id, text="Done", uploads=[], request=REQ)
+    assert notice.state == "cure_period" and not notice.cures
