@@ -229,8 +229,7 @@ def submit_cure(
         # The period ends at its deadline, not when the next sweep happens to run.
         if notice.state == "cure_period" and now > notice.cure_ends_at:
             raise ServiceError(
-                f"The cure period ended {notice.cure_rule_text}; a cure can no longer be "
-                "submitted."
+                f"The cure period ended {notice.cure_rule_text}; a cure can no longer be submitted."
             )
         _advance(notice, "submit_cure", user, at=now, request=request)
         submission = CureSubmission(
