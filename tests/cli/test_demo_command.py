@@ -3,30 +3,37 @@
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import fresh_postgres_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def demo_out(tmp_path_factory) -> Path:
+def demo_out(tmp_path_factory) -> Iterator[Path]:
     out = tmp_path_factory.mktemp("demo")
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "STORAGE_URL")}
     env["PORTAL_INSTANCE"] = str(tmp_path_factory.mktemp("demo-instance"))
-    db_url = os.environ.get("TEST_DATABASE_URL")
-    if db_url:
-        env["DATABASE_URL"] = db_url  # on PostgreSQL the demo runs against the real database
-    subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "demo", "--out", str(out)],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    return out
+    base = os.environ.get("TEST_DATABASE_URL")
+    # On PostgreSQL the demo runs against a fresh database of its own (DATABASE_URL).
+    with fresh_postgres_database(base) if base else nullcontext() as db_url:
+        if db_url:
+            env["DATABASE_URL"] = db_url
+        done = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "demo", "--out", str(out)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+    yield out
 
 
 def _final_agreement(out: Path) -> Path:
