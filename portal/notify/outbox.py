@@ -41,8 +41,12 @@ def deliver_pending(limit: int = 50) -> int:
     """Sends due messages, one transaction each; returns how many went out."""
     sent = 0
     for message_id in _due_ids(limit):
-        if _deliver_one(message_id):
-            sent += 1
+        outcome = _deliver_one(message_id)
+        if outcome is None:
+            # The mail server failed: the rest would only wait on it too (this may run right
+            # after a person's request). They keep their turn for the next sweep.
+            break
+        sent += outcome
     return sent
 
 
@@ -58,7 +62,8 @@ def _due_ids(limit: int) -> list[int]:
     return ids
 
 
-def _deliver_one(message_id: int) -> bool:
+def _deliver_one(message_id: int) -> bool | None:
+    """True: sent. False: another sender had it. None: sending failed (recorded for retry)."""
     # Lock the row so two senders never send one message twice (SKIP LOCKED on PostgreSQL).
     query = select(OutboxMessage).where(
         OutboxMessage.id == message_id, OutboxMessage.status == "pending"
@@ -80,7 +85,7 @@ def _deliver_one(message_id: int) -> bool:
             message.next_attempt_at = clock.now() + timedelta(minutes=2**message.attempts)
         log.warning("E-mail %s to %s not sent: %s", message.id, message.to_addr, exc)
         db.session.commit()
-        return False
+        return None
     message.attempts += 1
     message.status = "sent"
     message.sent_at = clock.now()

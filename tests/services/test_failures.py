@@ -148,3 +148,22 @@ def test_signing_refused_when_sending_leaves_a_draft(app, cast):
     assert again.state == "draft" and again.document is None
     app.extensions["portal"].pop("signer")
     assert agreements.send(cast.admin, draft.id, REQ).state == "sent"
+
+
+def test_a_failing_mail_server_is_tried_once_per_pass_not_once_per_message(app, cast, mailbox):
+    from tests.services.helpers import effective
+
+    mailbox.refuse = True
+    effective(cast)  # the fully signed copies go to several people at once
+    pending = db.session.scalars(
+        db.select(OutboxMessage)
+        .where(OutboxMessage.status == "pending", OutboxMessage.subject.like("Fully signed%"))
+        .order_by(OutboxMessage.id)
+    ).all()
+    assert len(pending) >= 3
+    assert pending[0].attempts == 1 and all(m.attempts == 0 for m in pending[1:])
+    mailbox.refuse = False
+    with time_machine.travel(clock.now() + timedelta(minutes=5)):
+        outbox.deliver_pending()
+    db.session.expire_all()
+    assert all(m.status == "sent" for m in pending)
