@@ -178,6 +178,9 @@ def send(
         )
         agreement.sent_at = now
         _ask_to_sign(agreement, ed)
+        designation = agencies.designated_signer(agency)
+        if designation is not None and designation.user.active and designation.user_id != ed.id:
+            _ask_to_sign(agreement, designation.user)
     return agreement
 
 

@@ -196,3 +196,18 @@ def test_only_an_admin_registers_agencies(app, cast):
             security_officer=agencies.Contact("B", "SO", "b4@x.test"),
             request=REQ,
         )
+
+
+def test_the_designated_representative_is_asked_to_sign_too(app, cast, mailbox):
+    agencies.designate_signer(
+        cast.admin,
+        cast.agency.id,
+        agencies.Contact("Rae Rep", "Deputy Director", "rep@hope.test"),
+        "ED on leave",
+        REQ,
+    )
+    mailbox.clear()
+    agreement = sent_agreement(cast)
+    assert mailbox.to("ed@hope.test")
+    [invite] = mailbox.to("rep@hope.test")  # no password yet: an invitation to the agreement
+    assert f"agreements/{agreement.id}/sign" in invite.get_content()
