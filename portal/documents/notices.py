@@ -25,7 +25,9 @@ from portal.documents.render import (
     SignatureBox,
     SignatureFieldPlacement,
     build_pdf,
+    check_field_name,
     paragraph_styles,
+    signer_details,
 )
 
 NOTICE_OF_DEFAULT = "Notice of Default"
@@ -39,7 +41,6 @@ _LABEL_WIDTH = 110.0
 _CITATION_WIDTH = 56.0
 _RULE = colors.Color(0.75, 0.75, 0.75)
 _KIND = re.compile(r"[a-z][a-z0-9_]*")  # the stored document kind, e.g. "default_notice"
-_FIELD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")  # no "." : PDF field names nest on dots
 # C0 controls other than tab and newline break reportlab's parser and mean nothing on paper.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -175,39 +176,13 @@ def _signature_block(
     placements: list[SignatureFieldPlacement],
     styles: dict[str, ParagraphStyle],
 ) -> tuple[list[Flowable], list[str]]:
-    width = SIGNATURE_BOX_SIZE[0]
-    details = Table(
-        [
-            [PdfParagraph(label, styles["label"]), PdfParagraph(_markup(text), styles["value"])]
-            for label, text in (
-                ("Name", signer.name),
-                ("Title", signer.title),
-                ("Organization", signer.organization),
-                ("Date", ""),
-            )
-        ],
-        colWidths=[72, width + 120 - 72],
-        hAlign="LEFT",
-    )
-    details.setStyle(
-        TableStyle(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                ("TOPPADDING", (0, 0), (-1, -1), 1),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
-                ("LINEBELOW", (1, 3), (1, 3), 0.5, colors.grey),
-                ("TOPPADDING", (0, 3), (-1, 3), 14),
-            ]
-        )
-    )
     block: list[Flowable] = [
         Spacer(1, 14),
         PdfParagraph(_markup(signer.heading), styles["section"]),
         SignatureBox(signer.field_name, placements, SIGNATURE_BOX_SIZE),
         PdfParagraph("Digital signature", styles["caption"]),
         Spacer(1, 8),
-        details,
+        signer_details(signer, styles, _markup),
     ]
     lines = [
         "",
@@ -248,10 +223,7 @@ def _check(
         raise ValueError("a notice needs a reference")
     if not any(_clean(text).strip() for text in paragraphs):
         raise ValueError("a notice needs at least one paragraph of text")
-    if not _FIELD_NAME.fullmatch(signer.field_name):
-        raise ValueError(
-            f"signature field name {signer.field_name!r}: use letters, digits, _ and -"
-        )
+    check_field_name(signer.field_name)
 
 
 def render_notice(

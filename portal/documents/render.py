@@ -355,6 +355,50 @@ def _title_block(
     return flowables, lines
 
 
+def check_field_name(name: str) -> None:
+    """A signature field name the PDF can hold as one field (no "." : field names nest on dots)."""
+    if not _FIELD_NAME.fullmatch(name):
+        raise ValueError(f"signature field name {name!r}: use letters, digits, _ and -")
+
+
+def signer_details(
+    party: PartyBlock,
+    styles: dict[str, ParagraphStyle],
+    markup: Callable[[str], str] = xml_escape,
+) -> Table:
+    """Name, title, organization and a ruled line to date, under a signature box.
+
+    markup turns each plain value into Paragraph markup (escaped by default).
+    """
+    width = SIGNATURE_BOX_SIZE[0]
+    details = Table(
+        [
+            [PdfParagraph(label, styles["label"]), PdfParagraph(markup(text), styles["value"])]
+            for label, text in (
+                ("Name", party.name),
+                ("Title", party.title),
+                ("Organization", party.organization),
+                ("Date", ""),
+            )
+        ],
+        colWidths=[72, width + 120 - 72],
+        hAlign="LEFT",
+    )
+    details.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 1),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+                ("LINEBELOW", (1, 3), (1, 3), 0.5, colors.grey),
+                ("TOPPADDING", (0, 3), (-1, 3), 14),
+            ]
+        )
+    )
+    return details
+
+
 def _signature_page(
     parties: Sequence[PartyBlock], placements: list[SignatureFieldPlacement]
 ) -> tuple[list[Flowable], list[str]]:
@@ -373,42 +417,13 @@ def _signature_page(
         "SIGNATURES",
         "By signing below, each party agrees to the terms and conditions above.",
     ]
-    width = SIGNATURE_BOX_SIZE[0]
     for party in parties:
-        details = Table(
-            [
-                [
-                    PdfParagraph(label, styles["label"]),
-                    PdfParagraph(xml_escape(text), styles["value"]),
-                ]
-                for label, text in (
-                    ("Name", party.name),
-                    ("Title", party.title),
-                    ("Organization", party.organization),
-                    ("Date", ""),
-                )
-            ],
-            colWidths=[72, width + 120 - 72],
-            hAlign="LEFT",
-        )
-        details.setStyle(
-            TableStyle(
-                [
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                    ("TOPPADDING", (0, 0), (-1, -1), 1),
-                    ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
-                    ("LINEBELOW", (1, 3), (1, 3), 0.5, colors.grey),
-                    ("TOPPADDING", (0, 3), (-1, 3), 14),
-                ]
-            )
-        )
         block = [
             PdfParagraph(xml_escape(party.heading), styles["section"]),
             SignatureBox(party.field_name, placements, SIGNATURE_BOX_SIZE),
             PdfParagraph("Digital signature", styles["caption"]),
             Spacer(1, 8),
-            details,
+            signer_details(party, styles),
             Spacer(1, 26),
         ]
         flowables.append(KeepTogether(block))
@@ -429,8 +444,7 @@ def _check_parties(parties: Sequence[PartyBlock]) -> None:
         raise ValueError("an agreement needs at least one signing party")
     names = [party.field_name for party in parties]
     for name in names:
-        if not _FIELD_NAME.fullmatch(name):
-            raise ValueError(f"signature field name {name!r}: use letters, digits, _ and -")
+        check_field_name(name)
     if len(set(names)) != len(names):
         raise ValueError(f"signature field names must be unique: {names}")
 

@@ -45,21 +45,11 @@ class Upload:
 
 
 def get(viewer: User, notice_id: int) -> DefaultNotice:
-    notice = db.session.get(DefaultNotice, notice_id)
-    if notice is None:
-        raise NotFound()
-    require_agency_visible(viewer, notice.agency_id)
-    return notice
+    return remedies.get_case(DefaultNotice, viewer, notice_id)
 
 
 def for_agreement(viewer: User, agreement_id: int) -> list[DefaultNotice]:
-    agreement = agreements.get(viewer, agreement_id)
-    query = (
-        select(DefaultNotice)
-        .where(DefaultNotice.agreement_id == agreement.id)
-        .order_by(DefaultNotice.id.desc())
-    )
-    return list(db.session.scalars(query))
+    return remedies.cases_of(DefaultNotice, viewer, agreement_id)
 
 
 def context(notice: DefaultNotice, user: User | None) -> dict[str, object]:

@@ -3,18 +3,39 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeVar
 
 from flask import current_app
 from sqlalchemy import select
 
+from portal.extensions import db
 from portal.models import Agency, Agreement, User
+from portal.models.remedies import DefaultNotice, TerminationNotice
 from portal.notify import outbox
-from portal.services import agencies, documents, identities, signing
-from portal.services.access import is_lead_staff
-from portal.services.errors import ServiceError
+from portal.services import agencies, agreements, documents, identities, signing
+from portal.services.access import is_lead_staff, require_agency_visible
+from portal.services.errors import NotFound, ServiceError
 from portal.services.timefmt import local_date, short_date
 
 LEAD_ACTORS = ("ssf_admin", "ssf_signatory")
+
+Case = TypeVar("Case", DefaultNotice, TerminationNotice)
+
+
+def get_case(model: type[Case], viewer: User, case_id: int) -> Case:
+    """One notice, for someone who may see its agency (others: NotFound)."""
+    case = db.session.get(model, case_id)
+    if case is None:
+        raise NotFound()
+    require_agency_visible(viewer, case.agency_id)
+    return case
+
+
+def cases_of(model: type[Case], viewer: User, agreement_id: int) -> list[Case]:
+    """The notices of one kind given under an agreement, newest first."""
+    agreement = agreements.get(viewer, agreement_id)
+    query = select(model).where(model.agreement_id == agreement.id).order_by(model.id.desc())
+    return list(db.session.scalars(query))
 
 
 def side_of(user: User) -> str:
@@ -38,8 +59,6 @@ def may_sign_for_side(user: User, side: str, agency: Agency) -> bool:
 
 
 def recipients(side: str, agency: Agency) -> list[User]:
-    from portal.extensions import db
-
     if side == "agency":
         roles = ("agency_ed", "agency_security_officer")
         return [p for p in agency.people if p.active and p.role in roles]

@@ -15,8 +15,8 @@ from portal.extensions import db
 from portal.models import Agreement, User
 from portal.models.remedies import TerminationNotice
 from portal.services import agreements, audit, cases, deadlines, remedies, signing
-from portal.services.access import SYSTEM, RequestInfo, require_agency_visible
-from portal.services.errors import NotFound, ServiceError
+from portal.services.access import SYSTEM, RequestInfo
+from portal.services.errors import ServiceError
 from portal.services.timefmt import local_datetime
 from portal.services.unit import unit_of_work
 from portal.services.validation import clean_text
@@ -25,21 +25,11 @@ from workflows.termination_notice import TERMINATION_NOTICE
 
 
 def get(viewer: User, notice_id: int) -> TerminationNotice:
-    notice = db.session.get(TerminationNotice, notice_id)
-    if notice is None:
-        raise NotFound()
-    require_agency_visible(viewer, notice.agency_id)
-    return notice
+    return remedies.get_case(TerminationNotice, viewer, notice_id)
 
 
 def for_agreement(viewer: User, agreement_id: int) -> list[TerminationNotice]:
-    agreement = agreements.get(viewer, agreement_id)
-    query = (
-        select(TerminationNotice)
-        .where(TerminationNotice.agreement_id == agreement.id)
-        .order_by(TerminationNotice.id.desc())
-    )
-    return list(db.session.scalars(query))
+    return remedies.cases_of(TerminationNotice, viewer, agreement_id)
 
 
 def context(notice: TerminationNotice, user: User | None) -> dict[str, object]:
