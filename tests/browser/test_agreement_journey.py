@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
 
@@ -27,8 +28,7 @@ def test_send_sign_countersign(app, cast, person, live_server):
     admin.goto(f"{live_server}/agencies/{cast.agency.id}")
     admin.get_by_role("button", name=re.compile("Start an agreement")).click()
     admin.get_by_role("button", name=re.compile("Send")).click()
-    status = admin.get_by_text(re.compile("Status:"))
-    assert "Awaiting" in status.inner_text() or "awaiting" in status.inner_text()
+    expect(admin.get_by_text(re.compile("Status:"))).to_contain_text(re.compile("[Aa]waiting"))
     agreement_url = admin.url
 
     ed = person("ed@hope.test", PASSWORD)
@@ -36,7 +36,7 @@ def test_send_sign_countersign(app, cast, person, live_server):
     tick(ed, "do business electronically", "intend to sign")
     ed.get_by_label("Re-enter your password").fill(PASSWORD)
     ed.get_by_role("button", name="Sign the agreement").click()
-    assert ed.get_by_text("Signed. Thank you.").is_visible()
+    expect(ed.get_by_text("Signed. Thank you.")).to_be_visible()
 
     ssf = person("sign@ssf.test", PASSWORD)
     ssf.goto(agreement_url)
@@ -44,5 +44,5 @@ def test_send_sign_countersign(app, cast, person, live_server):
     tick(ssf, "do business electronically", "intend to sign")
     ssf.get_by_label("Re-enter your password").fill(PASSWORD)
     ssf.get_by_role("button", name="Sign the agreement").click()
-    assert ssf.get_by_text(re.compile("in effect since")).is_visible()
-    assert ssf.locator("td.sha").count() >= 4  # three agreement versions and the certificate
+    expect(ssf.get_by_text(re.compile("in effect since"))).to_be_visible()
+    expect(ssf.locator("td.sha")).to_have_count(4)  # three agreement versions, the certificate

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from playwright.sync_api import expect
 
 from portal.extensions import db
 from portal.models.remedies import DefaultNotice
@@ -36,8 +37,10 @@ def test_default_cured_then_another_lapses_and_is_declared(app, cast, person, li
     tick(ssf, "intend to sign this notice")
     ssf.get_by_label("Re-enter your password").fill(PASSWORD)
     ssf.get_by_role("button", name="Sign and give notice of default").click()
-    assert ssf.get_by_text(re.compile(r"Notice of default ND-\S+ given and signed")).is_visible()
-    assert ssf.get_by_text(re.compile(r"Time left: \d+ days")).is_visible()
+    expect(
+        ssf.get_by_text(re.compile(r"Notice of default ND-\S+ given and signed"))
+    ).to_be_visible()
+    expect(ssf.get_by_text(re.compile(r"Time left: \d+ days"))).to_be_visible()
     notice_url = ssf.url
 
     ed = person("ed@hope.test", PASSWORD)
@@ -47,13 +50,13 @@ def test_default_cured_then_another_lapses_and_is_declared(app, cast, person, li
         [{"name": "separations.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%\n"}]
     )
     ed.get_by_role("button", name="Submit the cure").click()
-    assert ed.get_by_text("Cure submitted.", exact=False).is_visible()
-    assert ed.get_by_role("link", name="separations.pdf").is_visible()
+    expect(ed.get_by_text("Cure submitted.", exact=False)).to_be_visible()
+    expect(ed.get_by_role("link", name="separations.pdf")).to_be_visible()
 
     ssf.reload()
     ssf.get_by_role("button", name="Accept the cure").click()
-    assert ssf.get_by_text("Cure accepted", exact=False).is_visible()
-    assert ssf.get_by_text("Cured — the agreement continues").first.is_visible()
+    expect(ssf.get_by_text("Cure accepted", exact=False)).to_be_visible()
+    expect(ssf.get_by_text("Cured — the agreement continues").first).to_be_visible()
 
     second = default_notices.give(
         cast.signatory,
@@ -73,12 +76,12 @@ def test_default_cured_then_another_lapses_and_is_declared(app, cast, person, li
     assert db.session.get(DefaultNotice, second.id).state == "lapsed"
 
     ssf.goto(f"{live_server}/notices/default/{second.id}")
-    assert ssf.get_by_text("Cure period lapsed").first.is_visible()
+    expect(ssf.get_by_text("Cure period lapsed").first).to_be_visible()
     ssf.get_by_role("link", name="Declare the agreement terminated").click()
     tick(ssf, "intend to sign this declaration")
     ssf.get_by_label("Re-enter your password").fill(PASSWORD)
     ssf.get_by_role("button", name="Sign and declare the agreement terminated").click()
-    assert ssf.get_by_text("Declared: the agreement is terminated.").is_visible()
-    assert ssf.get_by_role("heading", name="The declaration of termination").is_visible()
+    expect(ssf.get_by_text("Declared: the agreement is terminated.")).to_be_visible()
+    expect(ssf.get_by_role("heading", name="The declaration of termination")).to_be_visible()
     db.session.expire_all()
     assert db.session.get(DefaultNotice, second.id).agreement.state == "terminated"
