@@ -90,13 +90,7 @@ def give(
 ) -> DefaultNotice:
     with unit_of_work():
         agreement = agreements.get(user, agreement_id)
-        remedies.require_in_effect(agreement, "A notice of default")
-        side = remedies.side_of(user)
-        if not remedies.may_sign_for_side(user, side, agreement.agency):
-            raise ServiceError(
-                "A notice of default is signed by SSF's signatory or by the agency's executive "
-                "director (or its designated representative)."
-            )
+        side = remedies.issuing_side(user, agreement, "A notice of default")
         known = dict(provisions_of(agreement))
         chosen = [c for c in dict.fromkeys(provisions) if c]
         if not chosen:
@@ -432,9 +426,7 @@ def _remind(row):
 def may_give(user: User, agreement) -> bool:
     """Whether the page should offer this person to give notice of default on `agreement`
     (`give` checks the same again, with the reasons)."""
-    return agreement.state == "effective" and remedies.may_sign_for_side(
-        user, remedies.side_of(user), agreement.agency
-    )
+    return remedies.refusal_to_give(user, agreement, "A notice of default") is None
 
 
 def not_now(notice: DefaultNotice, user: User) -> list[Option]:

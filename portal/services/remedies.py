@@ -75,9 +75,28 @@ def party_name(side: str, agency: Agency) -> str:
     return current_app.config["LEAD_AGENCY_NAME"] if side == "lead" else agency.legal_name
 
 
-def require_in_effect(agreement: Agreement, what: str) -> None:
+def refusal_to_give(user: User, agreement: Agreement, what: str) -> str | None:
+    """Why `user` may not give a notice (`what`) on `agreement` now, or None if they may.
+
+    The one rule for both kinds of notice: the agreement is in effect, and the notice is
+    signed by SSF's signatory or by the agency's authorized signer.
+    """
     if agreement.state != "effective":
-        raise ServiceError(f"{what} can be given only for an agreement in effect.")
+        return f"{what} can be given only for an agreement in effect."
+    if not may_sign_for_side(user, side_of(user), agreement.agency):
+        return (
+            f"{what} is signed by SSF's signatory or by the agency's executive director "
+            "(or its designated representative)."
+        )
+    return None
+
+
+def issuing_side(user: User, agreement: Agreement, what: str) -> str:
+    """The side `user` gives the notice for; refuses with the reason when they may not."""
+    refusal = refusal_to_give(user, agreement, what)
+    if refusal:
+        raise ServiceError(refusal)
+    return side_of(user)
 
 
 def base_url() -> str:

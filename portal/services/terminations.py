@@ -54,13 +54,7 @@ def give(
 ) -> TerminationNotice:
     with unit_of_work():
         agreement = agreements.get(user, agreement_id)
-        remedies.require_in_effect(agreement, "A notice of termination")
-        side = remedies.side_of(user)
-        if not remedies.may_sign_for_side(user, side, agreement.agency):
-            raise ServiceError(
-                "A notice of termination is signed by SSF's signatory or by the agency's "
-                "executive director (or its designated representative)."
-            )
+        side = remedies.issuing_side(user, agreement, "A notice of termination")
         pending = db.session.scalar(
             select(TerminationNotice).where(
                 TerminationNotice.agreement_id == agreement.id,
@@ -227,6 +221,4 @@ def _notice_period_ended(row):
 def may_give(user: User, agreement: Agreement) -> bool:
     """Whether the page should offer this person to give notice of termination (`give`
     checks the same again, with the reasons, and refuses a second running notice)."""
-    return agreement.state == "effective" and remedies.may_sign_for_side(
-        user, remedies.side_of(user), agreement.agency
-    )
+    return remedies.refusal_to_give(user, agreement, "A notice of termination") is None
