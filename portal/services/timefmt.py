@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
+from workflows import calendar
+
 
 def lead_tz() -> ZoneInfo:
     return ZoneInfo(current_app.config["LEAD_TIMEZONE"])
@@ -21,11 +23,19 @@ def local_date(instant: datetime) -> date:
 
 
 def long_date(day: date | None) -> str:
-    return "" if day is None else f"{day:%A, %B} {day.day}, {day.year}"
+    """ "Friday, December 4, 2026" (the calendar's wording, whatever the server's locale)."""
+    return "" if day is None else calendar.long_date(day)
 
 
 def short_date(day: date) -> str:
-    return f"{day:%B} {day.day}, {day.year}"
+    """ "December 4, 2026"."""
+    return f"{calendar.MONTH_NAMES[day.month - 1]} {day.day}, {day.year}"
+
+
+def _clock(moment: datetime, *, seconds: bool) -> str:
+    hour = moment.hour % 12 or 12
+    tail = f":{moment:%S}" if seconds else ""
+    return f"{hour}:{moment:%M}{tail} {'am' if moment.hour < 12 else 'pm'} {moment.tzname()}"
 
 
 def local_datetime(instant: datetime | None) -> str:
@@ -33,10 +43,10 @@ def local_datetime(instant: datetime | None) -> str:
     if instant is None:
         return ""
     moment = local(instant)
-    hour = moment.strftime("%I").lstrip("0")
-    return (
-        f"{short_date(moment.date())}, {hour}:{moment:%M} {moment:%p}".replace("AM", "am").replace(
-            "PM", "pm"
-        )
-        + f" {moment.tzname()}"
-    )
+    return f"{short_date(moment.date())}, {_clock(moment, seconds=False)}"
+
+
+def local_instant(instant: datetime) -> str:
+    """To the second, with the weekday: 'Friday, December 4, 2026, 11:59:59 pm PST'."""
+    moment = local(instant)
+    return f"{long_date(moment.date())}, {_clock(moment, seconds=True)}"

@@ -18,7 +18,6 @@ from portal import clock
 from portal.models import Agency, Agreement
 from portal.models.remedies import DefaultNotice, Suspension, TerminationNotice
 from portal.services import default_notices, suspensions, terminations, timefmt
-from workflows.calendar import long_date
 from workflows.default_notice import DEFAULT_NOTICE
 from workflows.termination_notice import TERMINATION_NOTICE
 
@@ -110,13 +109,7 @@ def _count(n: int, unit: str) -> str:
     return "" if n == 0 else f"{n} {unit}{'' if n == 1 else 's'}"
 
 
-@bp.app_template_filter("instant")
-def instant(moment: datetime) -> str:
-    """To the second, with the weekday: "Friday, December 4, 2026, 11:59:59 pm PST"."""
-    local = timefmt.local(moment)
-    hour = local.hour % 12 or 12
-    clock_time = f"{hour}:{local:%M:%S} {'am' if local.hour < 12 else 'pm'}"
-    return f"{long_date(local.date())}, {clock_time} {local.tzname()}"
+bp.add_app_template_filter(timefmt.local_instant, "instant")
 
 
 @bp.app_template_filter("iso_local")
