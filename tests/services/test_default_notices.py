@@ -491,3 +491,26 @@ def test_a_cure_after_the_end_is_refused_even_before_the_sweep_runs(app, cast):
     with late, refused:
         default_notices.submit_cure(cast.ed, notice.id, text="Done", uploads=[], request=REQ)
     assert notice.state == "cure_period" and not notice.cures
+
+
+def test_signing_failing_while_declaring_termination_changes_nothing(app, cast, mailbox, clock):
+    from pyhanko.sign.timestamps import HTTPTimeStamper
+
+    from portal import runtime
+    from portal.documents.signing import DocumentSigner
+
+    agreement = effective(cast)
+    notice = give(cast.signatory, agreement)
+    clock.move_to(CURE_ENDS)
+    assert sweep(app) >= 1 and notice.state == "lapsed"
+    app.extensions["portal"]["signer"] = DocumentSigner(
+        runtime.pki(), timestamper=HTTPTimeStamper("http://127.0.0.1:9/tsa", timeout=2)
+    )
+    with pytest.raises(ServiceError, match="signature could not be applied"):
+        declare(cast.signatory, notice)
+    db.session.expire_all()
+    assert notice.state == "lapsed" and notice.declaration is None
+    assert agreement.state == "effective" and cast.ed.active
+    app.extensions["portal"].pop("signer")
+    assert declare(cast.signatory, notice).state == "terminated"
+    assert agreement.state == "terminated" and not cast.ed.active
