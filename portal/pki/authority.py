@@ -95,6 +95,7 @@ def init_pki(
     pkcs12_path: Path | None = None,
     pkcs12_passphrase: bytes | None = None,
     now: datetime | None = None,
+    lifetimes: certificates.Lifetimes | None = None,
 ) -> bool:
     """Creates the CA hierarchy, TSA and seal in `directory` unless present.
 
@@ -113,7 +114,15 @@ def init_pki(
                     f"The PKI in {directory} is incomplete (missing {', '.join(missing)})."
                 )
             return False
-        _create(directory, passphrase, organization, pkcs12_path, pkcs12_passphrase, _utc(now))
+        _create(
+            directory,
+            passphrase,
+            organization,
+            pkcs12_path,
+            pkcs12_passphrase,
+            _utc(now),
+            lifetimes or certificates.Lifetimes(),
+        )
         return True
 
 
@@ -124,16 +133,21 @@ def _create(
     pkcs12_path: Path | None,
     pkcs12_passphrase: bytes | None,
     now: datetime,
+    lifetimes: certificates.Lifetimes,
 ) -> None:
     if pkcs12_path is not None:
         issuing_key, chain = _load_pkcs12(Path(pkcs12_path), pkcs12_passphrase)
         root_cert = chain[-1]
     else:
         root_key = certificates.new_key(certificates.CA_KEY_BITS)
-        root_cert = certificates.root_ca(organization, root_key, now)
+        root_cert = certificates.root_ca(organization, root_key, now, lifetimes.root)
         issuing_key = certificates.new_key(certificates.CA_KEY_BITS)
         issuing_cert = certificates.issuing_ca(
-            organization, issuing_key, certificates.Issuer(root_cert, root_key), now
+            organization,
+            issuing_key,
+            certificates.Issuer(root_cert, root_key),
+            now,
+            lifetimes.issuing,
         )
         chain = [issuing_cert, root_cert]
         files.write_key(files.key_path(directory, files.ROOT), root_key, passphrase)
@@ -145,11 +159,11 @@ def _create(
     files.write_key(files.key_path(directory, files.SEAL), seal_key, passphrase)
     files.write_certs(
         files.cert_path(directory, files.TSA),
-        [certificates.timestamping(organization, tsa_key.public_key(), issuer, now)],
+        [certificates.timestamping(organization, tsa_key.public_key(), issuer, now, lifetimes.tsa)],
     )
     files.write_certs(
         files.cert_path(directory, files.SEAL),
-        [certificates.seal(organization, seal_key.public_key(), issuer, now)],
+        [certificates.seal(organization, seal_key.public_key(), issuer, now, lifetimes.seal)],
     )
     files.write_certs(files.cert_path(directory, files.ISSUING), chain[:-1])
     # The root goes last: its presence marks a complete PKI (see init_pki).

@@ -28,6 +28,20 @@ TSA_LIFETIME = 8 * YEAR
 SEAL_LIFETIME = 5 * YEAR
 PERSON_LIFETIME = 3 * YEAR
 
+
+@dataclass(frozen=True)
+class Lifetimes:
+    """How long the CA, the timestamping authority and the seal live once made.
+
+    Production keeps the defaults; the test suite makes a CA whose span covers every date it
+    travels to, and years beyond, so that no test depends on the day it runs.
+    """
+
+    root: timedelta = ROOT_LIFETIME
+    issuing: timedelta = ISSUING_LIFETIME
+    tsa: timedelta = TSA_LIFETIME
+    seal: timedelta = SEAL_LIFETIME
+
 CA_KEY_BITS = 3072
 SERVICE_KEY_BITS = 3072  # TSA and seal: long-lived organisational keys
 PERSON_KEY_BITS = 2048
@@ -111,17 +125,21 @@ def _signing_usage() -> x509.KeyUsage:
     )
 
 
-def root_ca(organization: str, key: rsa.RSAPrivateKey, now: datetime) -> x509.Certificate:
+def root_ca(
+    organization: str, key: rsa.RSAPrivateKey, now: datetime, lifetime: timedelta = ROOT_LIFETIME
+) -> x509.Certificate:
     subject = name(f"{organization} HMIS Root CA", organization)
-    builder = _builder(
-        subject, subject, key.public_key(), key.public_key(), now, ROOT_LIFETIME, None
-    )
+    builder = _builder(subject, subject, key.public_key(), key.public_key(), now, lifetime, None)
     builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=1), critical=True)
     return builder.add_extension(_ca_usage(), critical=True).sign(key, hashes.SHA256())
 
 
 def issuing_ca(
-    organization: str, key: rsa.RSAPrivateKey, root: Issuer, now: datetime
+    organization: str,
+    key: rsa.RSAPrivateKey,
+    root: Issuer,
+    now: datetime,
+    lifetime: timedelta = ISSUING_LIFETIME,
 ) -> x509.Certificate:
     subject = name(f"{organization} HMIS Issuing CA", organization)
     builder = _builder(
@@ -130,7 +148,7 @@ def issuing_ca(
         key.public_key(),
         root.key.public_key(),
         now,
-        ISSUING_LIFETIME,
+        lifetime,
         root.cert.not_valid_after_utc,
     )
     builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
@@ -153,10 +171,14 @@ def _end_entity(
 
 
 def timestamping(
-    organization: str, key: rsa.RSAPublicKey, issuer: Issuer, now: datetime
+    organization: str,
+    key: rsa.RSAPublicKey,
+    issuer: Issuer,
+    now: datetime,
+    lifetime: timedelta = TSA_LIFETIME,
 ) -> x509.Certificate:
     subject = name(f"{organization} HMIS Timestamping Authority", organization)
-    builder = _end_entity(subject, key, issuer, now, TSA_LIFETIME)
+    builder = _end_entity(subject, key, issuer, now, lifetime)
     builder = builder.add_extension(_signing_usage(), critical=True)
     # RFC 3161 §2.3: a TSA certificate has exactly the timeStamping EKU, marked critical.
     builder = builder.add_extension(
@@ -187,7 +209,11 @@ def document_signer(
 
 
 def seal(
-    organization: str, key: rsa.RSAPublicKey, issuer: Issuer, now: datetime
+    organization: str,
+    key: rsa.RSAPublicKey,
+    issuer: Issuer,
+    now: datetime,
+    lifetime: timedelta = SEAL_LIFETIME,
 ) -> x509.Certificate:
     subject = name(f"{organization} HMIS Document Seal", organization)
-    return document_signer(subject, key, issuer, now, SEAL_LIFETIME)
+    return document_signer(subject, key, issuer, now, lifetime)

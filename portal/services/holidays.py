@@ -18,6 +18,17 @@ from portal.services.validation import clean_text
 from workflows.calendar import us_federal_holidays
 
 
+# Federal holidays are on the calendar from the year of the agreement template's revision, so
+# a deadline computed for any date the portal can hold (a notice given years ago, a date typed
+# into the calculator) sees them, and five years ahead of the year `init` last ran.
+FEDERAL_HOLIDAYS_FROM = 2015
+FEDERAL_HOLIDAYS_AHEAD = 5
+
+
+def federal_years(this_year: int) -> range:
+    return range(min(FEDERAL_HOLIDAYS_FROM, this_year), this_year + FEDERAL_HOLIDAYS_AHEAD + 1)
+
+
 def for_year(year: int) -> list[Holiday]:
     query = select(Holiday).where(extract("year", Holiday.day) == year).order_by(Holiday.day)
     return list(db.session.scalars(query))

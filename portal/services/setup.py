@@ -35,8 +35,7 @@ def initialize() -> None:
     """Idempotent: safe to run on every start."""
     ensure_lead_agency()
     templates.publish_sample_if_missing()
-    year = clock.now().year
-    holidays.seed_federal(range(year - 1, year + 4))
+    holidays.seed_federal(holidays.federal_years(clock.now().year))
 
 
 def add_lead_person(

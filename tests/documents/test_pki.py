@@ -39,7 +39,16 @@ def test_init_creates_every_file_once_and_keys_are_private(pki_dir, pki_passphra
     assert {p.name: p.read_bytes() for p in pki_dir.glob("*.pem")} == before
 
 
-def test_hierarchy_root_issuing_tsa_and_seal(pki_dir):
+@pytest.fixture(scope="module")
+def production_pki_dir(tmp_path_factory, pki_passphrase):
+    """A PKI made as `flask pki init` makes it: now, with the production lifetimes."""
+    directory = tmp_path_factory.mktemp("production-pki")
+    init_pki(directory, pki_passphrase)
+    return directory
+
+
+def test_hierarchy_root_issuing_tsa_and_seal(production_pki_dir):
+    pki_dir = production_pki_dir
     root, issuing = _cert(pki_dir / "root-ca.pem"), _cert(pki_dir / "issuing-ca.pem")
     tsa, seal = _cert(pki_dir / "tsa.pem"), _cert(pki_dir / "seal.pem")
     assert root.subject == root.issuer and issuing.issuer == root.subject
@@ -47,6 +56,9 @@ def test_hierarchy_root_issuing_tsa_and_seal(pki_dir):
     root_years = (root.not_valid_after_utc - root.not_valid_before_utc).days / 365
     issuing_years = (issuing.not_valid_after_utc - issuing.not_valid_before_utc).days / 365
     assert 19.9 < root_years < 20.1 and 9.9 < issuing_years < 10.1
+    tsa_years = (tsa.not_valid_after_utc - tsa.not_valid_before_utc).days / 365
+    seal_years = (seal.not_valid_after_utc - seal.not_valid_before_utc).days / 365
+    assert 7.9 < tsa_years < 8.1 and 4.9 < seal_years < 5.1
     issuing.verify_directly_issued_by(root)
     for leaf in (tsa, seal):
         leaf.verify_directly_issued_by(issuing)

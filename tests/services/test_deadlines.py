@@ -150,37 +150,14 @@ def reminders(notice) -> list[datetime]:
     return list(db.session.scalars(query.order_by(Deadline.due_at)))
 
 
-@pytest.fixture(scope="module")
-def early_pki_dir(tmp_path_factory, pki_passphrase):
-    from portal.pki import init_pki
-
-    directory = tmp_path_factory.mktemp("early-pki")
-    init_pki(directory, pki_passphrase, now=datetime(2026, 1, 1, tzinfo=UTC))
-    return directory
-
-
-@pytest.fixture
-def early_pki(app, early_pki_dir, pki_passphrase):
-    """The portal signing with a PKI made on January 1, 2026, for notices dated before this
-    test run's own PKI existed (a certificate cannot sign before it is valid)."""
-    from portal.pki import Pki
-
-    parts = app.extensions.setdefault("portal", {})
-    saved = {key: parts.pop(key, None) for key in ("pki", "signer")}
-    parts["pki"] = Pki.load(early_pki_dir, pki_passphrase, clock=clock.now)
-    yield parts["pki"]
-    parts.pop("pki"), parts.pop("signer", None)
-    parts.update({key: value for key, value in saved.items() if value is not None})
-
-
-def test_notice_given_before_the_fall_dst_change_lapses_after_it(app, cast, early_pki):
+def test_notice_given_before_the_fall_dst_change_lapses_after_it(app, cast, pki):
     given = at(2026, 10, 28, 9, 15)  # Wednesday, PDT
     end = datetime(2026, 11, 8, 7, 59, 59, tzinfo=UTC)  # Saturday, Nov 7, 11:59:59 pm PST
     with time_machine.travel(given, tick=False) as traveller:
         notice = give(cast, effective(cast))
         assert notice.cure_ends_at == end
         assert notice.cure_rule_text.endswith("on Saturday, November 7, 2026")
-        report = verify_pdf(documents.read_bytes(notice.document.current), early_pki.trust_roots)
+        report = verify_pdf(documents.read_bytes(notice.document.current), pki.trust_roots)
         assert report.all_valid
         traveller.move_to(end - timedelta(seconds=1))
         assert sweep(app) == 2  # the two reminders only

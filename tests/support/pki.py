@@ -8,15 +8,23 @@ database trusting the test root, for ``pdfsig``). `pdfsig(nss_db, path)` runs th
 from __future__ import annotations
 
 import subprocess
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from portal.pki import Pki, init_pki
+from portal.pki.certificates import Lifetimes
 
 PKI_PASSPHRASE = b"test pki passphrase"
 PDFSIG = "/usr/bin/pdfsig"
 CERTUTIL = "certutil"
+
+# The suite's CA is valid from before the earliest date any test travels to until long after
+# any day the suite may run, so no test depends on the day it runs (tests that need a calendar
+# date travel to it; people's certificates are then made under that same clock).
+SUITE_PKI_FROM = datetime(2026, 1, 1, tzinfo=UTC)
+SUITE_PKI_LIFETIMES = Lifetimes(*(timedelta(days=365 * 60),) * 4)
 
 
 @pytest.fixture(scope="session")
@@ -27,7 +35,7 @@ def pki_passphrase() -> bytes:
 @pytest.fixture(scope="session")
 def pki_dir(tmp_path_factory, pki_passphrase) -> Path:
     directory = tmp_path_factory.mktemp("pki")
-    init_pki(directory, pki_passphrase)
+    init_pki(directory, pki_passphrase, now=SUITE_PKI_FROM, lifetimes=SUITE_PKI_LIFETIMES)
     return directory
 
 
