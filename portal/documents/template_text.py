@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
@@ -487,12 +487,6 @@ def short_title(title: str | None, text: str) -> str:
     return " ".join(words[:8]) + ("…" if len(words) > 8 else "")
 
 
-def iter_provisions(doc: TemplateDoc) -> Iterator[Provision]:
-    for article in doc.articles:
-        for section in article.sections:
-            yield from section.provisions
-
-
 def sections(body: str) -> list[tuple[str, str]]:
     """(citation, short title) of every numbered provision, e.g. ("VIII.B.3", "Default and cure").
 
@@ -508,76 +502,6 @@ def sections(body: str) -> list[tuple[str, str]]:
             for provision in section.provisions:
                 out.append((provision.citation, short_title(provision.title, provision.text)))
     return out
-
-
-def _blocks_data(blocks: list[Block], values: Mapping[str, str] | None) -> list[dict]:
-    out: list[dict] = []
-    for block in blocks:
-        if isinstance(block, Paragraph):
-            out.append({"kind": "paragraph", "text": plain_text(block.text, values)})
-        else:
-            items = [plain_text(item.text, values) for item in block.items]
-            out.append({"kind": "bullets", "items": items})
-    return out
-
-
-def _anchor(citation: str) -> str:
-    return "cite-" + citation.lower().replace(".", "-")
-
-
-def to_html_blocks(doc: TemplateDoc, values: Mapping[str, str] | None = None) -> dict:
-    """Plain data for a Jinja page: articles (h2) → sections (h3) → ordered lists.
-
-    Texts are plain (not escaped; Jinja escapes). With values=None, placeholders show as
-    written, for previewing a template. Every numbered thing carries `citation` and an
-    `anchor` id so a notice can link to "#cite-viii-b-3".
-    """
-
-    def item_data(item: Provision | SubItem, marker: str) -> dict:
-        return {
-            "marker": marker,
-            "citation": item.citation,
-            "anchor": _anchor(item.citation),
-            "title": item.title and plain_text(item.title, values),
-            "text": plain_text(item.text, values),
-            "blocks": _blocks_data(item.blocks, values),
-        }
-
-    articles = []
-    for article in doc.articles:
-        section_data = []
-        for section in article.sections:
-            provisions = []
-            for provision in section.provisions:
-                data = item_data(provision, str(provision.number))
-                data["items"] = [item_data(item, item.letter) for item in provision.items]
-                provisions.append(data)
-            section_data.append(
-                {
-                    "citation": section.citation,
-                    "anchor": _anchor(section.citation),
-                    "heading": f"{section.letter}. {plain_text(section.title, values)}",
-                    "blocks": _blocks_data(section.blocks, values),
-                    "provisions": provisions,
-                }
-            )
-        articles.append(
-            {
-                "citation": article.citation,
-                "anchor": _anchor(article.citation),
-                "heading": f"{article.numeral}. {plain_text(article.title, values)}",
-                "blocks": _blocks_data(article.blocks, values),
-                "sections": section_data,
-            }
-        )
-    footnotes = [
-        {"label": note.label, "text": plain_text(note.text, values)} for note in doc.footnotes
-    ]
-    return {
-        "preamble": _blocks_data(doc.preamble, values),
-        "articles": articles,
-        "footnotes": footnotes,
-    }
 
 
 def to_plain_text(doc: TemplateDoc, values: Mapping[str, str] | None) -> str:

@@ -8,13 +8,11 @@ from portal.documents.template_text import (
     Paragraph,
     TemplateError,
     fill,
-    iter_provisions,
     load_sample_template,
     parse_template,
     pdf_markup,
     plain_text,
     sections,
-    to_html_blocks,
     to_plain_text,
 )
 
@@ -173,25 +171,6 @@ def test_plain_text_turns_footnote_citations_into_superscripts():
     )
 
 
-def test_html_blocks_are_plain_nested_data():
-    data = to_html_blocks(parse_template(GOOD), VALUES)
-
-    article = data["articles"][1]
-    assert article["heading"] == "II. Duties"
-    assert article["anchor"] == "cite-ii"
-    provision = article["sections"][0]["provisions"][1]
-    assert provision["citation"] == "II.A.2" and provision["marker"] == "2"
-    assert [item["marker"] for item in provision["items"]] == ["a", "b"]
-    assert data["articles"][0]["blocks"][0] == {
-        "kind": "paragraph",
-        "text": "Hope House joins the HMIS.",
-    }
-    assert data["footnotes"] == [{"label": "1", "text": "Monday to Friday."}]
-    # Without values the page previews the bare template.
-    preview = to_html_blocks(parse_template(GOOD))
-    assert preview["articles"][0]["blocks"][0]["text"] == "{{agency_name}} joins the HMIS."
-
-
 # ---------------------------------------------------------------- the shipped template
 
 
@@ -209,10 +188,11 @@ def test_sample_template_keeps_the_agreement_numbering():
         "I": "", "II": "", "III": "AB", "IV": "ABC", "V": "ABCDE", "VI": "A", "VII": "A",
         "VIII": "AB",
     }  # fmt: skip
-    counts = {p.citation.rsplit(".", 1)[0]: p.number for p in iter_provisions(doc)}
+    provisions = [p for a in doc.articles for s in a.sections for p in s.provisions]
+    counts = {p.citation.rsplit(".", 1)[0]: p.number for p in provisions}
     assert counts["IV.A"] == 8 and counts["IV.B"] == 8 and counts["V.E"] == 12
     assert counts["VIII.A"] == 4 and counts["VIII.B"] == 7
-    by_citation = {p.citation: p for p in iter_provisions(doc)}
+    by_citation = {p.citation: p for p in provisions}
     assert [i.letter for i in by_citation["IV.B.4"].items] == ["a", "b", "c", "d"]
     assert "one (1) business day" in by_citation["V.E.12"].text
     assert "ten (10) days" in by_citation["VIII.B.3"].text
