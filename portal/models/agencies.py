@@ -18,16 +18,14 @@ class Agency(db.Model):
     legal_name: Mapped[str] = mapped_column(String(200), unique=True)
     address: Mapped[str] = mapped_column(Text, default="")
     is_lead: Mapped[bool] = mapped_column(Boolean, default=False)
-    # A victim service provider covered by VAWA cannot enter an agreement (III.A).
+    # A victim service provider covered by VAWA cannot be a partner agency (III.A); the rule
+    # is portal.services.agencies.refusal_to_partner. Rows from before registration refused
+    # such agencies may still carry True.
     vawa_provider: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(Integer)  # who registered it (see audit)
 
     people = relationship("User", back_populates="agency", foreign_keys="User.agency_id")
-
-    @property
-    def eligible(self) -> bool:
-        return not self.vawa_provider
 
 
 class SignerDesignation(db.Model):

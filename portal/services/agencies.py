@@ -17,8 +17,19 @@ from portal.services.validation import clean_email, clean_text
 
 VAWA_REASON = (
     "Victim service providers covered by the Violence Against Women Act (VAWA) may not become "
-    "HMIS Partner Agencies (section III.A), so no agreement can be made with this agency."
+    "HMIS Partner Agencies (agreement section III.A), so this agency cannot be registered "
+    "or enter an agreement."
 )
+
+
+def refusal_to_partner(vawa_provider: bool) -> str | None:
+    """Why an agency may not be a partner agency, or None if it may.
+
+    The one eligibility rule (section III.A: any provider of homeless assistance or
+    prevention services, except victim service providers covered by VAWA). Registration,
+    starting and sending an agreement, and the agency pages all ask it.
+    """
+    return VAWA_REASON if vawa_provider else None
 
 
 @dataclass(frozen=True)
@@ -39,6 +50,9 @@ def register(
     request: RequestInfo,
 ) -> Agency:
     require_role(admin, "ssf_admin", message="Only an SSF HMIS admin can register agencies.")
+    refusal = refusal_to_partner(bool(vawa_provider))
+    if refusal:
+        raise ServiceError(refusal)
     with unit_of_work(
         "An agency or person with these details was just registered. Reload and check."
     ):

@@ -74,7 +74,7 @@ def context(agreement: Agreement, user: User) -> dict[str, object]:
     """The facts the machine's guards read, computed here from the records."""
     agency = agreement.agency
     return {
-        "agency_eligible": agency.eligible,
+        "agency_eligible": agencies.refusal_to_partner(agency.vawa_provider) is None,
         "agency_has_agreement_in_effect": _effective_other(agency, agreement) is not None,
         "actor_is_authorized_signer": agencies.may_sign_for(user, agency),
         "esign_consent": user.esign_consent_at is not None,
@@ -86,6 +86,13 @@ def options(agreement: Agreement, user: User) -> list[Option]:
     # Consent is given on the signing page itself, so it never blocks opening that page.
     ctx["esign_consent"] = True
     return cases.options(AGREEMENT, agreement, user, ctx)
+
+
+def _require_eligible(agency: Agency) -> None:
+    """Refuses with the eligibility rule's own wording (the machine's guard is the backstop)."""
+    refusal = agencies.refusal_to_partner(agency.vawa_provider)
+    if refusal:
+        raise ServiceError(refusal)
 
 
 def _check_version(agreement: Agreement, expected: int | None) -> None:
@@ -102,8 +109,7 @@ def create(admin: User, agency_id: int, request: RequestInfo) -> Agreement:
     require_role(admin, "ssf_admin", message="Only an SSF HMIS admin can start an agreement.")
     with unit_of_work("This agency already has an open agreement."):
         agency = agencies.get(admin, agency_id)
-        if not agency.eligible:
-            raise ServiceError(agencies.VAWA_REASON)
+        _require_eligible(agency)
         existing = _open_agreement(agency)
         if existing is not None:
             raise ServiceError(
@@ -154,6 +160,7 @@ def send(
         agreement = get(admin, agreement_id)
         _check_version(agreement, expected_version)
         agency = agreement.agency
+        _require_eligible(agency)
         ed = agencies.executive_director(agency)
         if ed is None:
             raise ServiceError(f"{agency.legal_name} has no active executive director on record.")

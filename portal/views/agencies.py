@@ -15,7 +15,9 @@ bp = Blueprint("agencies", __name__, url_prefix="/agencies")
 @login_required
 def index():
     page = agencies.list_agencies(current_user, page=page_arg())
-    return render_template("agencies/index.html", page=page)
+    return render_template(
+        "agencies/index.html", page=page, refusal_to_partner=agencies.refusal_to_partner
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -42,7 +44,7 @@ def new():
         else:
             flash(f"Registered {agency.legal_name}.", "success")
             return redirect(url_for("agencies.show", agency_id=agency.id))
-    return render_template("agencies/new.html", form=form)
+    return render_template("agencies/new.html", form=form, vawa_reason=agencies.VAWA_REASON)
 
 
 @bp.get("/<int:agency_id>")
@@ -58,7 +60,7 @@ def show(agency_id: int):
         agency=agency,
         agreements=agreements.for_agency(current_user, agency_id),
         designation=agencies.designated_signer(agency),
-        vawa_reason=agencies.VAWA_REASON,
+        ineligible=agencies.refusal_to_partner(agency.vawa_provider),
         start_form=ActionForm(),
         suspended=suspensions_of(agency),
     )

@@ -14,18 +14,27 @@ def _sign(user, agreement, **kw):
     return agreements.sign_as_agency(user, agreement.id, **args)
 
 
-def test_vawa_provider_cannot_enter_an_agreement(app, cast):
-    agency = agencies.register(
-        cast.admin,
-        legal_name="Safe Haven DV Services",
-        address="x",
-        vawa_provider=True,
-        executive_director=agencies.Contact("A", "ED", "a@dv.test"),
-        security_officer=agencies.Contact("B", "SO", "b@dv.test"),
-        request=REQ,
-    )
-    with pytest.raises(ServiceError, match="Violence Against Women Act.*III.A"):
-        agreements.create(cast.admin, agency.id, REQ)
+def _mark_vawa_provider(agency) -> None:
+    """As a row from before registration refused VAWA-covered providers would be."""
+    agency.vawa_provider = True
+    db.session.commit()
+
+
+def test_vawa_provider_on_record_cannot_start_an_agreement(app, cast):
+    _mark_vawa_provider(cast.agency)
+    with pytest.raises(ServiceError) as refused:
+        agreements.create(cast.admin, cast.agency.id, REQ)
+    assert refused.value.message == agencies.refusal_to_partner(True)
+    assert agreements.for_agency(cast.admin, cast.agency.id) == []
+
+
+def test_vawa_provider_on_record_cannot_be_sent_its_draft(app, cast):
+    draft = agreements.create(cast.admin, cast.agency.id, REQ)
+    _mark_vawa_provider(cast.agency)
+    with pytest.raises(ServiceError) as refused:
+        agreements.send(cast.admin, draft.id, REQ)
+    assert refused.value.message == agencies.refusal_to_partner(True)
+    assert db.session.get(type(draft), draft.id).state == "draft"
 
 
 def test_no_second_agreement_while_one_is_open_or_in_effect(app, cast):
