@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tests.workflows.people import PORTAL_WORDS, portal_only
 from workflows.agreement import AGREEMENT
-from workflows.engine import Actor, TransitionRefused, replay
+from workflows.engine import SYSTEM_ACTOR, Actor, TransitionRefused
 
 AT = datetime(2026, 11, 24, 17, 0, tzinfo=UTC)
 
@@ -48,7 +49,7 @@ WHO = {
         "Only an SSF signatory may countersign the agreement.",
     ),
     "void": ({"ssf_admin"}, "Only an SSF HMIS admin may void the agreement."),
-    "terminate": ({"system"}, "Only the portal's scheduler may terminate the agreement."),
+    "terminate": ({"system"}, portal_only("Terminate the agreement")),
 }
 NEEDS_REASON = {"agency_declines", "void"}
 STATES = ["draft", "sent", "agency_signed", "effective", "declined", "voided", "terminated"]
@@ -279,18 +280,46 @@ def test_naive_time_is_refused() -> None:
         AGREEMENT.fire("draft", "send", actor("ssf_admin"), GOOD, at=datetime(2026, 11, 24, 9))
 
 
-def test_the_whole_journey_replays() -> None:
+def test_a_person_cannot_terminate_the_agreement_but_the_portal_can() -> None:
+    terminate = AGREEMENT.event("terminate")
+    assert AGREEMENT.by_portal_only(terminate)
+    assert [e.name for e in AGREEMENT.events if AGREEMENT.by_portal_only(e)] == ["terminate"]
+    for role in SIDE_OF:
+        if role == "system":
+            continue
+        with pytest.raises(TransitionRefused) as refused:
+            AGREEMENT.fire("effective", "terminate", actor(role), GOOD, at=AT)
+        assert str(refused.value) == (
+            "“Terminate the agreement” is not a step a person takes: the portal does it by itself."
+        )
+        words = str(refused.value).lower()
+        assert not any(w in words for w in PORTAL_WORDS), words
+    step = AGREEMENT.fire("effective", "terminate", SYSTEM_ACTOR, {}, at=AT)
+    assert (step.target, step.actor) == ("terminated", SYSTEM_ACTOR)
+
+
+def test_the_declared_roles_and_sides_name_people_in_refusals() -> None:
+    assert dict(AGREEMENT.sides) == {
+        "lead": "the HMIS Lead Agency (SSF)",
+        "agency": "the partner agency",
+    }
+    assert set(AGREEMENT.roles) == AGENCY_PEOPLE | {"ssf_admin", "ssf_signatory"}
+
+
+def test_the_whole_journey_walks_to_termination() -> None:
     path = [
         ("send", "ssf_admin", None),
         ("agency_signs", "agency_ed", None),
         ("lead_countersigns", "ssf_signatory", None),
         ("terminate", "system", None),
     ]
-    state, steps = "draft", []
+    state, visited = "draft", []
     for minute, (event, role, reason) in enumerate(path):
         at = AT.replace(minute=minute)
         step = AGREEMENT.fire(state, event, actor(role), GOOD, at=at, reason=reason)
-        steps.append(step.history_entry())
+        assert (step.source, step.event, step.at) == (state, event, at)
         state = step.target
-    assert state == "terminated"
-    assert replay(AGREEMENT, "draft", steps) == "terminated"
+        visited.append(state)
+    assert visited == ["sent", "agency_signed", "effective", "terminated"]
+    assert AGREEMENT.state(state).terminal
+    assert AGREEMENT.options(state, actor("ssf_admin"), GOOD) == []

@@ -6,25 +6,25 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from workflows.default_notice import DEFAULT_NOTICE, not_now_reason
-from workflows.engine import (
-    ROLES,
-    SIDES,
-    SYSTEM_ACTOR,
-    Actor,
-    HistoryEntry,
-    InvalidHistory,
-    Timer,
-    TransitionRefused,
-    replay,
-)
+from tests.workflows.people import EVERYONE, SIDE_WORDS, misplaced_portal, portal_only
+from workflows.default_notice import AGREEMENT_ENDED, DEFAULT_NOTICE, not_now_reason
+from workflows.engine import SYSTEM_ACTOR, Actor, Step, Timer, TransitionRefused
 
 AT = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)
 TIMER = Timer("cure_period", "cure_lapsed", "cure_period")
 
 # Written out by hand from the brief, so the tests do not echo the machine's own declaration.
-STATES = ["cure_period", "cure_submitted", "cured", "withdrawn", "lapsed", "terminated", "waived"]
-TERMINAL = {"cured", "withdrawn", "terminated", "waived"}
+STATES = [
+    "cure_period",
+    "cure_submitted",
+    "cured",
+    "withdrawn",
+    "lapsed",
+    "terminated",
+    "waived",
+    "agreement_ended",
+]
+TERMINAL = {"cured", "withdrawn", "terminated", "waived", "agreement_ended"}
 STATE_LABELS = {
     "cure_period": "Cure period running",
     "cure_submitted": "Cure submitted, awaiting the issuer's decision",
@@ -33,6 +33,7 @@ STATE_LABELS = {
     "lapsed": "Cure period lapsed",
     "terminated": "Agreement declared terminated",
     "waived": "Default waived",
+    "agreement_ended": "Closed — the agreement ended",
 }
 SOURCES = {
     "submit_cure": {"cure_period"},
@@ -42,6 +43,7 @@ SOURCES = {
     "cure_lapsed": {"cure_period"},
     "declare_termination": {"lapsed"},
     "waive": {"lapsed"},
+    "agreement_ended": {"cure_period", "cure_submitted", "lapsed"},
 }
 TARGET = {
     "submit_cure": "cure_submitted",
@@ -51,6 +53,7 @@ TARGET = {
     "cure_lapsed": "lapsed",
     "declare_termination": "terminated",
     "waive": "waived",
+    "agreement_ended": "agreement_ended",
 }
 NEEDS_REASON = {"reject_cure", "withdraw", "waive"}
 PARTY_ROLES = {"ssf_admin", "ssf_signatory", "agency_ed", "agency_security_officer", "agency_user"}
@@ -72,15 +75,16 @@ WHO = {
     "accept_cure": (PARTY_ROLES, {"lead", "agency"}, ISSUER_ONLY.format("accept the cure")),
     "reject_cure": (PARTY_ROLES, {"lead", "agency"}, ISSUER_ONLY.format("reject the cure")),
     "withdraw": (PARTY_ROLES, {"lead", "agency"}, ISSUER_ONLY.format("withdraw the notice")),
-    "cure_lapsed": ({"system"}, {"system"}, "Only the portal's scheduler may end the cure period."),
+    "cure_lapsed": ({"system"}, {"system"}, portal_only("End the cure period")),
     "declare_termination": (DECLARER_ROLES, {"lead", "agency"}, DECLARER_ONLY),
     "waive": (PARTY_ROLES, {"lead", "agency"}, ISSUER_ONLY.format("waive the default")),
+    "agreement_ended": (
+        {"system"},
+        {"system"},
+        portal_only("Close the notice: the agreement ended"),
+    ),
 }
-SIDE_WORDS = {
-    "lead": "the HMIS Lead Agency (SSF)",
-    "agency": "the partner agency",
-    "system": "the portal's scheduler",
-}
+BY_PORTAL = {"cure_lapsed", "agreement_ended"}
 # Which party the service says the actor speaks for.
 STANDINGS = {
     "issuer": {"actor_acts_for_issuer": True, "actor_acts_for_defaulting_party": False},
@@ -91,7 +95,7 @@ STANDINGS = {
 
 def actor(role: str, side: str) -> Actor:
     return Actor(
-        user_id=None if role == "system" else 1,
+        user_id=1,
         roles=frozenset({role}),
         side=side,
         agency_id=7 if side == "agency" else None,
@@ -110,14 +114,14 @@ def expected_refusal(
         label = DEFAULT_NOTICE.event(event).label
         return f"“{label}” is not possible while the Notice of Default is “{STATE_LABELS[state]}”."
     roles, sides, only = WHO[event]
+    if event in BY_PORTAL:
+        return None if role == "system" else only
     if role not in roles:
         return only
     if side not in sides:
         return f"{only[:-1]}; you are acting for {SIDE_WORDS[side]}."
     if event == "submit_cure":
         return None if standing == "defaulting" else DEFAULTING_ONLY
-    if event == "cure_lapsed":
-        return None
     if standing != "issuer":
         return (
             only
@@ -132,7 +136,6 @@ def expected_refusal(
     return None
 
 
-EVERYONE = [(role, side) for role in sorted(ROLES) for side in sorted(SIDES)]
 CIRCUMSTANCES = [(s, signer) for s in STANDINGS for signer in (True, False)]
 
 
@@ -159,9 +162,10 @@ def test_timer_runs_only_while_the_cure_period_runs() -> None:
 @pytest.mark.parametrize("state", STATES)
 def test_every_state_event_role_side_and_party(state: str, event: str) -> None:
     reason = "Stated in writing." if event in NEEDS_REASON else None
-    for role, side in EVERYONE:
+    for role, side, who in EVERYONE:
+        if event in BY_PORTAL and misplaced_portal(role, side):
+            continue
         for standing, signer in CIRCUMSTANCES:
-            who = actor(role, side)
             ctx = facts(standing, signer)
             refusal = expected_refusal(state, event, role, side, standing, signer)
             case = f"{role} on side {side}, {standing}, signer={signer}"
@@ -187,11 +191,13 @@ def test_every_state_event_role_side_and_party(state: str, event: str) -> None:
 @pytest.mark.parametrize("state", STATES)
 def test_options_list_every_event_leaving_with_why(state: str) -> None:
     leaving = [e for e in SOURCES if state in SOURCES[e]]
-    for role, side in EVERYONE:
+    for role, side, who in EVERYONE:
         for standing, signer in CIRCUMSTANCES:
-            options = DEFAULT_NOTICE.options(state, actor(role, side), facts(standing, signer))
+            options = DEFAULT_NOTICE.options(state, who, facts(standing, signer))
             assert [o.event for o in options] == leaving  # declaration order
             for o in options:
+                if o.event in BY_PORTAL and misplaced_portal(role, side):
+                    continue
                 refusal = expected_refusal(state, o.event, role, side, standing, signer)
                 assert (o.allowed, o.reason) == (refusal is None, refusal), (role, side, o)
 
@@ -206,16 +212,28 @@ def test_options_show_each_party_what_it_may_do() -> None:
         ("submit_cure", True),
         ("withdraw", False),
         ("cure_lapsed", False),
+        ("agreement_ended", False),
     ]
     assert [(o.event, o.allowed) for o in DEFAULT_NOTICE.options("cure_period", admin, issuer)] == [
         ("submit_cure", False),
         ("withdraw", True),
         ("cure_lapsed", False),
+        ("agreement_ended", False),
     ]
     # After the lapse an SSF admin may waive but the declaration is the signatory's.
-    declare, waive = DEFAULT_NOTICE.options("lapsed", admin, issuer)
+    declare, waive, ended = DEFAULT_NOTICE.options("lapsed", admin, issuer)
     assert (declare.allowed, declare.reason) == (False, DECLARER_ONLY)
     assert waive.allowed
+    assert (ended.event, ended.allowed) == ("agreement_ended", False)
+    # The portal itself may only end the cure period or close the notice.
+    assert [
+        (o.event, o.allowed) for o in DEFAULT_NOTICE.options("cure_period", SYSTEM_ACTOR, {})
+    ] == [
+        ("submit_cure", False),
+        ("withdraw", False),
+        ("cure_lapsed", True),
+        ("agreement_ended", True),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -297,7 +315,7 @@ def test_not_now_reasons_cover_each_step_a_person_may_look_for(state: str) -> No
     for event in SOURCES:
         text = not_now_reason(state, event)
         person_may_look = (
-            state not in TERMINAL and state not in SOURCES[event] and event != "cure_lapsed"
+            state not in TERMINAL and state not in SOURCES[event] and event not in BY_PORTAL
         )
         assert (text is not None) == person_may_look, (state, event)
 
@@ -309,21 +327,23 @@ def test_not_now_reason_rejects_unknown_names() -> None:
         not_now_reason("lapsed", "cure")
 
 
-def walk(path: list[tuple[str, Actor, dict[str, object], str | None]]) -> list[HistoryEntry]:
-    state, entries = DEFAULT_NOTICE.initial, []
+def walk(path: list[tuple[str, Actor, dict[str, object], str | None]]) -> list[Step]:
+    """Fires each step from where the previous one ended, a day apart, from a new notice."""
+    state, steps = DEFAULT_NOTICE.initial, []
     for day, (event, who, ctx, reason) in enumerate(path):
         step = DEFAULT_NOTICE.fire(
             state, event, who, ctx, at=AT + timedelta(days=day), reason=reason
         )
-        entries.append(step.history_entry())
+        assert step.source == state
+        steps.append(step)
         state = step.target
-    return entries
+    return steps
 
 
-def test_given_cured_rejected_lapsed_declared_replays() -> None:
+def test_given_cured_rejected_lapsed_declared() -> None:
     ssf = facts("issuer", False)
     agency = facts("defaulting", False)
-    entries = walk(
+    steps = walk(
         [
             ("submit_cure", actor("agency_ed", "agency"), agency, None),
             ("reject_cure", actor("ssf_admin", "lead"), ssf, "Training records still missing."),
@@ -331,31 +351,118 @@ def test_given_cured_rejected_lapsed_declared_replays() -> None:
             ("declare_termination", actor("ssf_signatory", "lead"), ssf, None),
         ]
     )
-    assert [e.target for e in entries] == ["cure_submitted", "cure_period", "lapsed", "terminated"]
-    assert replay(DEFAULT_NOTICE, "cure_period", entries) == "terminated"
+    assert [s.target for s in steps] == ["cure_submitted", "cure_period", "lapsed", "terminated"]
+    # The rejection puts the cure period back, so its timer starts again.
+    assert [s.start_timers for s in steps] == [(), (TIMER,), (), ()]
+    assert DEFAULT_NOTICE.state(steps[-1].target).terminal
 
 
-def test_agency_given_notice_cured_by_ssf_replays() -> None:
+def test_agency_given_notice_cured_by_ssf() -> None:
     agency_issuer = facts("issuer", True)
     ssf_defaulting = facts("defaulting", False)
-    entries = walk(
+    steps = walk(
         [
             ("submit_cure", actor("ssf_admin", "lead"), ssf_defaulting, None),
             ("accept_cure", actor("agency_security_officer", "agency"), agency_issuer, None),
         ]
     )
-    assert replay(DEFAULT_NOTICE, "cure_period", entries) == "cured"
+    assert steps[-1].target == "cured"
 
 
-def test_replay_refuses_a_declaration_by_an_admin_or_before_the_lapse() -> None:
+def test_a_declaration_by_an_admin_before_the_lapse_or_an_unreasoned_waiver_is_refused() -> None:
     admin = actor("ssf_admin", "lead")
-    lapse = HistoryEntry("cure_lapsed", "cure_period", "lapsed", AT, None, SYSTEM_ACTOR)
-    declared = HistoryEntry("declare_termination", "lapsed", "terminated", AT, None, admin)
-    with pytest.raises(InvalidHistory, match="through an SSF signatory"):
-        replay(DEFAULT_NOTICE, "cure_period", [lapse, declared])
-    early = HistoryEntry("declare_termination", "cure_period", "terminated", AT, None, None)
-    with pytest.raises(InvalidHistory, match="is not possible while"):
-        replay(DEFAULT_NOTICE, "cure_period", [early])
-    unreasoned = HistoryEntry("waive", "lapsed", "waived", AT, "  ", None)
-    with pytest.raises(InvalidHistory, match="needed a reason"):
-        replay(DEFAULT_NOTICE, "cure_period", [lapse, unreasoned])
+    ssf = facts("issuer", False)
+    lapse = ("cure_lapsed", SYSTEM_ACTOR, {}, None)
+    with pytest.raises(TransitionRefused) as refused:
+        walk([lapse, ("declare_termination", admin, ssf, None)])
+    assert str(refused.value) == DECLARER_ONLY
+    assert "through an SSF signatory" in str(refused.value)
+    signatory = actor("ssf_signatory", "lead")
+    with pytest.raises(TransitionRefused) as refused:
+        walk([("declare_termination", signatory, ssf, None)])
+    assert str(refused.value) == (
+        "“Declare the agreement terminated” is not possible while the Notice of Default is "
+        "“Cure period running”."
+    )
+    with pytest.raises(TransitionRefused) as refused:
+        walk([lapse, ("waive", admin, ssf, "  ")])
+    assert str(refused.value) == "Give a reason to waive the default."
+
+
+# -- the agreement ended another way ----------------------------------------------------------
+
+
+def test_agreement_ended_is_one_terminal_state_and_one_portal_step() -> None:
+    assert AGREEMENT_ENDED == "agreement_ended"
+    ended = DEFAULT_NOTICE.state(AGREEMENT_ENDED)
+    assert (ended.label, ended.terminal) == ("Closed — the agreement ended", True)
+    event = DEFAULT_NOTICE.event(AGREEMENT_ENDED)
+    assert (set(event.sources), event.target) == (SOURCES["agreement_ended"], AGREEMENT_ENDED)
+    assert DEFAULT_NOTICE.by_portal_only(event) and not event.requires_reason
+    # Every state a notice can be open in has this way out; none other does.
+    assert set(event.sources) == {s.name for s in DEFAULT_NOTICE.states if not s.terminal}
+
+
+@pytest.mark.parametrize(
+    ("path", "open_state"),
+    [
+        ([], "cure_period"),
+        (
+            [("submit_cure", actor("agency_ed", "agency"), facts("defaulting", False), None)],
+            "cure_submitted",
+        ),
+        ([("cure_lapsed", SYSTEM_ACTOR, {}, None)], "lapsed"),
+    ],
+)
+def test_the_portal_closes_an_open_notice_when_the_agreement_ends(
+    path: list, open_state: str
+) -> None:
+    steps = walk([*path, ("agreement_ended", SYSTEM_ACTOR, {}, None)])
+    closing = steps[-1]
+    assert (closing.source, closing.target, closing.actor) == (
+        open_state,
+        AGREEMENT_ENDED,
+        SYSTEM_ACTOR,
+    )
+    # Closing ends the cure-period timer if it ran, and starts none.
+    assert closing.start_timers == ()
+    assert closing.cancel_timers_for_state == (
+        "cure_period" if open_state == "cure_period" else None
+    )
+
+
+@pytest.mark.parametrize("open_state", sorted(SOURCES["agreement_ended"]))
+def test_no_person_closes_the_notice_for_the_portal(open_state: str) -> None:
+    for role, _side, who in EVERYONE:
+        if role == "system":
+            continue
+        for standing, signer in CIRCUMSTANCES:
+            with pytest.raises(TransitionRefused) as refused:
+                DEFAULT_NOTICE.fire(
+                    open_state, AGREEMENT_ENDED, who, facts(standing, signer), at=AT
+                )
+            assert str(refused.value) == (
+                "“Close the notice: the agreement ended” is not a step a person takes: the "
+                "portal does it by itself."
+            )
+            words = str(refused.value).lower()
+            assert "scheduler" not in words and "system" not in words
+
+
+def test_nothing_leaves_a_notice_closed_because_the_agreement_ended() -> None:
+    assert DEFAULT_NOTICE.events_from(AGREEMENT_ENDED) == []
+    assert DEFAULT_NOTICE.timers_for(AGREEMENT_ENDED) == ()
+    for _role, _side, who in EVERYONE:
+        assert DEFAULT_NOTICE.options(AGREEMENT_ENDED, who, facts("issuer", True)) == []
+    for event in SOURCES:
+        with pytest.raises(TransitionRefused) as refused:
+            DEFAULT_NOTICE.fire(
+                AGREEMENT_ENDED, event, SYSTEM_ACTOR, {}, at=AT, reason="Reopen it."
+            )
+        assert str(refused.value).endswith(
+            "is not possible while the Notice of Default is “Closed — the agreement ended”."
+        )
+    # A notice that already ended its own way is not closed again.
+    for state in TERMINAL - {AGREEMENT_ENDED}:
+        with pytest.raises(TransitionRefused, match="is not possible while"):
+            DEFAULT_NOTICE.fire(state, AGREEMENT_ENDED, SYSTEM_ACTOR, {}, at=AT)
