@@ -1,12 +1,15 @@
 """A first walk through the remedies: default notice → lapse → declaration; 30-day notice."""
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import time_machine
 
 from portal.services import deadlines, default_notices, terminations
 from tests.conftest import PASSWORD
 from tests.services.helpers import REQ, effective
+
+PACIFIC = ZoneInfo("America/Los_Angeles")  # the lead agency's time zone (LEAD_TIMEZONE)
 
 
 def test_uncured_default_lapses_then_termination_is_declared(app, cast):
@@ -23,7 +26,9 @@ def test_uncured_default_lapses_then_termination_is_declared(app, cast):
             consent=True,
             request=REQ,
         )
-        assert notice.cure_ends_at.astimezone().isoformat() and notice.state == "cure_period"
+        assert notice.state == "cure_period"
+        # The end of the last day in Sacramento, with its offset (not the server's zone).
+        assert notice.cure_ends_at.astimezone(PACIFIC).isoformat() == "2026-12-04T23:59:59-08:00"
         assert notice.cure_ends_at == datetime(2026, 12, 5, 7, 59, 59, tzinfo=UTC)
         assert deadlines.sweep() == 0
     with time_machine.travel(datetime(2026, 12, 5, 8, 0, tzinfo=UTC), tick=False):
