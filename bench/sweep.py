@@ -27,20 +27,43 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, func, insert, select, text, update  # noqa: E402
+from sqlalchemy import Integer, String, create_engine, func, insert, select, text, update  # noqa: E402
+from sqlalchemy.orm import Mapped, mapped_column  # noqa: E402
 
 from portal import clock  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import Deadline, Transition  # noqa: E402
+from portal.processes import Process, RuleSetting  # noqa: E402
 from portal.services import deadlines  # noqa: E402
+from workflows.engine import SYSTEM, Event, Machine, State, Timer  # noqa: E402
 
 CASE_TYPE = "bench"
 BATCH = 10_000
 
 
-@deadlines.handles(CASE_TYPE)
-def record_transition(row: Deadline) -> Transition:
-    """What a real handler does at the least: one transition, in the deadline's transaction."""
+class BenchCase(db.Model):
+    """A case of the bench's own process: the sweep loads it as it loads a real case."""
+
+    __tablename__ = "bench_case"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    state: Mapped[str] = mapped_column(String(20), default="waiting")
+
+
+BENCH_MACHINE = Machine(
+    CASE_TYPE,
+    "Bench case",
+    [State("waiting", "Waiting"), State("done", "Done", terminal=True)],
+    [Event("elapse", "Elapse", ("waiting",), "done", roles={SYSTEM}, sides={SYSTEM})],
+    [Timer("waiting", "elapse", "bench_period")],
+    initial="waiting",
+    roles={},
+    sides={},
+)
+
+
+def record_transition(case: BenchCase, row: Deadline) -> Transition:
+    """What a real handler does at the least: one transition, in the deadline's transaction.
+    (The case keeps its state, so the next round can fire the same deadlines again.)"""
     transition = Transition(
         case_type=CASE_TYPE,
         case_id=row.case_id,
@@ -59,7 +82,7 @@ def make_app(url: str, instance: str):
     from portal import create_app
     from portal.config import Config
 
-    return create_app(
+    app = create_app(
         Config(
             instance_path=instance,
             SQLALCHEMY_DATABASE_URI=url,
@@ -67,6 +90,15 @@ def make_app(url: str, instance: str):
             PKI_PASSPHRASE="not used by the sweep",
         )
     )
+    app.extensions["portal.processes"].register(
+        Process(
+            machine=BENCH_MACHINE,
+            model=BenchCase,
+            rules={"bench_period": RuleSetting("CURE_PERIOD", "Bench period")},
+            on_timer=record_transition,
+        )
+    )
+    return app
 
 
 def seed(pending: int, due: int) -> None:
@@ -88,6 +120,8 @@ def seed(pending: int, due: int) -> None:
             "last_error": "",
         }
 
+    BenchCase.__table__.create(db.engine, checkfirst=True)
+    db.session.execute(insert(BenchCase), [{"id": n, "state": "waiting"} for n in range(due)])
     batch: list[dict] = []
     for n in range(2 * pending):
         if n < due:

@@ -15,11 +15,12 @@ The guards read facts the service computes from its records (see portal/services
 
 from __future__ import annotations
 
+from workflows import parties
 from workflows.engine import Event, Machine, State, fact
 
 # A representative SSF designates to sign in the ED's place keeps their own role (often
 # agency_user), so any agency role may try and the authorized-signer guard decides.
-SIGNER_ROLES = frozenset({"agency_ed", "agency_security_officer", "agency_user"})
+SIGNER_ROLES = frozenset(parties.AGENCY_ROLES)
 SIGNER = "the agency's registered executive director or a representative SSF has designated"
 
 agency_eligible = fact(
@@ -151,4 +152,6 @@ AGREEMENT = Machine(
     STATES,
     EVENTS,
     initial="draft",
+    roles=parties.names(SIGNER_ROLES | {"ssf_admin", "ssf_signatory"}),
+    sides=parties.AGREEMENT_SIDES,
 )

@@ -134,6 +134,33 @@ def describe(rule: DeadlineRule, due: datetime, tz: ZoneInfo) -> str:
     return "; ".join(parts)
 
 
+_ONES = (
+    *("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"),
+    *("eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen"),
+    *("eighteen", "nineteen"),
+)
+_TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+
+
+def number_words(n: int) -> str:
+    """A whole number from 0 to 999 in words, as a legal text spells it: "forty-five"."""
+    if not 0 <= n <= 999:
+        raise ValueError("number_words spells 0 to 999.")
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return _TENS[tens] + (f"-{_ONES[ones]}" if ones else "")
+    hundreds, rest = divmod(n, 100)
+    return f"{_ONES[hundreds]} hundred" + (f" {number_words(rest)}" if rest else "")
+
+
+def period_words(rule: DeadlineRule) -> str:
+    """The period as a notice states it: "ten (10) days", "fifteen (15) business days"."""
+    unit = "business day" if rule.business_days else "day"
+    return f"{number_words(rule.days)} ({rule.days}) {unit}{'' if rule.days == 1 else 's'}"
+
+
 def us_federal_holidays(years: Iterable[int]) -> list[tuple[date, str]]:
     """U.S. federal holidays, observed days included, to seed SSF's editable holiday list."""
     days = holiday_data.country_holidays("US", years=list(years), observed=True)

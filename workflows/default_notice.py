@@ -19,14 +19,38 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from workflows import parties
 from workflows.agreement import SIGNER, SIGNER_ROLES
-from workflows.engine import Actor, Event, Guard, Machine, State, Timer, fact, guard
+from workflows.engine import SYSTEM, Actor, Event, Guard, Machine, State, Timer, fact, guard
 
-LEAD_ROLES = frozenset({"ssf_admin", "ssf_signatory"})
-# Either party may stand on either side of a notice, so every role of both sides may try and
-# the facts decide which party the actor speaks for.
-PARTY_ROLES = LEAD_ROLES | SIGNER_ROLES
-PARTY_SIDES = frozenset({"lead", "agency"})
+# Either party may stand on either side of a notice, so every role of both sides that acts
+# in cases may try and the facts decide which party the actor speaks for.
+PARTY_ROLES = parties.LEAD_ACTING_ROLES | SIGNER_ROLES
+PARTY_SIDES = frozenset(parties.AGREEMENT_SIDES)
+AGREEMENT_ENDED = "agreement_ended"
+
+
+def agreement_ended(sources: tuple[str, ...]) -> tuple[State, Event]:
+    """The state and event that close an open notice when its agreement ends another way
+    (a second notice, say): nothing is left for the notice to act on."""
+    state = State(
+        AGREEMENT_ENDED,
+        "Closed — the agreement ended",
+        terminal=True,
+        description="The agreement ended while this notice was open; the notice closed.",
+    )
+    event = Event(
+        AGREEMENT_ENDED,
+        "Close the notice: the agreement ended",
+        sources=sources,
+        target=AGREEMENT_ENDED,
+        roles={SYSTEM},
+        sides={SYSTEM},
+        description="The portal closes the notice when its agreement ends.",
+    )
+    return state, event
+
+
 ISSUER = "the party that gave the notice"
 DEFAULTING = "the defaulting party"
 # The declaration is signed, so only a signatory of the issuing party may make it.
@@ -97,6 +121,8 @@ STATES = (
         description="The issuer waived the default, giving a reason; the agreement continues.",
     ),
 )
+_ENDED_STATE, _ENDED_EVENT = agreement_ended(("cure_period", "cure_submitted", "lapsed"))
+STATES = (*STATES, _ENDED_STATE)
 
 
 def _party_event(
@@ -169,9 +195,9 @@ EVENTS = (
         "End the cure period",
         sources=("cure_period",),
         target="lapsed",
-        roles={"system"},
-        sides={"system"},
-        description="Fired by the scheduler when the cure period ends uncured.",
+        roles={SYSTEM},
+        sides={SYSTEM},
+        description="The portal ends the cure period by itself when it runs out uncured.",
     ),
     Event(
         "declare_termination",
@@ -198,6 +224,7 @@ EVENTS = (
         requires_reason=True,
         description="The issuer waives the default, saying why; the agreement continues.",
     ),
+    _ENDED_EVENT,
 )
 
 # Re-entering cure_period after a rejection starts the timer again; the caller computes the
@@ -211,6 +238,8 @@ DEFAULT_NOTICE = Machine(
     EVENTS,
     TIMERS,
     initial="cure_period",
+    roles=parties.names(PARTY_ROLES),
+    sides=parties.AGREEMENT_SIDES,
 )
 
 # The engine refuses a step from the wrong state by naming the state; these say instead what

@@ -14,36 +14,9 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
 
-SIDES: frozenset[str] = frozenset({"lead", "agency", "system"})
-ROLES: frozenset[str] = frozenset(
-    {
-        "ssf_admin",
-        "ssf_signatory",
-        "auditor",
-        "agency_ed",
-        "agency_security_officer",
-        "agency_user",
-        "system",
-    }
-)
-
-# How each role and side is named in a refusal, so a person reads who may act instead.
-ROLE_NAMES: Mapping[str, str] = {
-    "ssf_admin": "an SSF HMIS admin",
-    "ssf_signatory": "an SSF signatory",
-    "auditor": "an auditor",
-    "agency_ed": "the agency's executive director",
-    "agency_security_officer": "the agency's security officer",
-    "agency_user": "an agency HMIS user",
-    "system": "the portal's scheduler",
-}
-SIDE_NAMES: Mapping[str, str] = {
-    "lead": "the HMIS Lead Agency (SSF)",
-    "agency": "the partner agency",
-    "system": "the portal's scheduler",
-}
+# The portal itself (the deadline sweep) acts as this role and side in every machine.
+SYSTEM = "system"
 
 
 class TransitionRefused(Exception):
@@ -54,13 +27,13 @@ class TransitionRefused(Exception):
         self.reason = reason
 
 
-class InvalidHistory(ValueError):
-    """A recorded path that the machine could not have taken."""
-
-
 @dataclass(frozen=True)
 class Actor:
-    """Who is acting: a person of one side with some roles, or the scheduler."""
+    """Who is acting: a person with some roles, for one side of the case, or the portal.
+
+    The side is the actor's part in this case (the service decides it: "lead" or "agency"
+    for the agreement's parties; "releasing" or "acquiring" in a reallocation).
+    """
 
     user_id: int | None
     roles: frozenset[str]
@@ -69,11 +42,11 @@ class Actor:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "roles", frozenset(self.roles))
-        if self.side not in SIDES:
-            raise ValueError(f"Unknown side {self.side!r}; expected one of {sorted(SIDES)}.")
+        if not self.side:
+            raise ValueError("An actor acts for a side.")
 
 
-SYSTEM_ACTOR = Actor(user_id=None, roles=frozenset({"system"}), side="system", agency_id=None)
+SYSTEM_ACTOR = Actor(user_id=None, roles=frozenset({SYSTEM}), side=SYSTEM, agency_id=None)
 
 Predicate = Callable[[Mapping[str, object], Actor], bool]
 
@@ -169,18 +142,6 @@ class Option:
 
 
 @dataclass(frozen=True)
-class HistoryEntry:
-    """What a step records; enough to check the recorded path later (`replay`)."""
-
-    event: str
-    source: str
-    target: str
-    at: datetime
-    reason: str | None = None
-    actor: Actor | None = None
-
-
-@dataclass(frozen=True)
 class Step:
     """An accepted transition, for the caller to record and act on."""
 
@@ -192,9 +153,6 @@ class Step:
     reason: str | None
     start_timers: tuple[Timer, ...]
     cancel_timers_for_state: str | None
-
-    def history_entry(self) -> HistoryEntry:
-        return HistoryEntry(self.event, self.source, self.target, self.at, self.reason, self.actor)
 
 
 @dataclass(frozen=True)
@@ -217,21 +175,6 @@ class Edge:
 class Graph:
     nodes: tuple[Node, ...]
     edges: tuple[Edge, ...]
-
-
-class Recorded(Protocol):
-    """Anything with the fields of a `HistoryEntry` (a `Step`, or a row from the database)."""
-
-    @property
-    def event(self) -> str: ...
-    @property
-    def source(self) -> str: ...
-    @property
-    def target(self) -> str: ...
-    @property
-    def at(self) -> datetime: ...
-    @property
-    def reason(self) -> str | None: ...
 
 
 def _join(phrases: Iterable[str], word: str = "or") -> str:
@@ -258,6 +201,8 @@ class Machine:
         timers: Iterable[Timer] = (),
         *,
         initial: str,
+        roles: Mapping[str, str],
+        sides: Mapping[str, str],
     ) -> None:
         self.name = name
         self.label = label
@@ -265,6 +210,9 @@ class Machine:
         self.events: tuple[Event, ...] = tuple(events)
         self.timers: tuple[Timer, ...] = tuple(timers)
         self.initial = initial
+        # The roles and sides this machine's events name, each with its name in refusals.
+        self.roles: Mapping[str, str] = dict(roles)
+        self.sides: Mapping[str, str] = dict(sides)
         self._states = {s.name: s for s in self.states}
         self._events = {e.name: e for e in self.events}
         self._validate()
@@ -315,10 +263,13 @@ class Machine:
         for s in (*e.sources, e.target):
             if s not in self._states:
                 raise ValueError(f"{where} names the unknown state {s!r}.")
-        if not e.roles or not e.roles <= ROLES:
-            raise ValueError(f"{where}: roles must be a non-empty subset of {sorted(ROLES)}.")
-        if not e.sides or not e.sides <= SIDES:
-            raise ValueError(f"{where}: sides must be a non-empty subset of {sorted(SIDES)}.")
+        roles, sides = {*self.roles, SYSTEM}, {*self.sides, SYSTEM}
+        if not e.roles or not e.roles <= roles:
+            raise ValueError(f"{where}: roles must be a non-empty subset of {sorted(roles)}.")
+        if not e.sides or not e.sides <= sides:
+            raise ValueError(f"{where}: sides must be a non-empty subset of {sorted(sides)}.")
+        if (SYSTEM in e.roles) != (SYSTEM in e.sides):
+            raise ValueError(f"{where}: the portal is named in its roles or sides, not both.")
         for g in e.guards:
             if not isinstance(g, Guard):
                 raise ValueError(f"{where}: {g!r} is not a Guard (use guard() or fact()).")
@@ -333,7 +284,7 @@ class Machine:
         if t.state not in e.sources:
             raise ValueError(f"{where}: event {t.event!r} does not leave that state.")
         # The scheduler fires timers, so it must be allowed to.
-        if "system" not in e.sides or "system" not in e.roles:
+        if SYSTEM not in e.sides or SYSTEM not in e.roles:
             raise ValueError(f"{where}: event {t.event!r} cannot be fired by the system.")
         if not t.rule_name:
             raise ValueError(f"{where} names no deadline rule.")
@@ -370,13 +321,22 @@ class Machine:
 
     # -- questions ------------------------------------------------------------------------
 
+    def by_portal_only(self, event: Event) -> bool:
+        """Whether only the portal itself fires `event` (at a deadline, or as a consequence)."""
+        return event.roles == {SYSTEM}
+
     def _actor_blocker(self, event: Event, actor: Actor) -> str | None:
+        if self.by_portal_only(event):
+            if SYSTEM in actor.roles and actor.side == SYSTEM:
+                return None
+            return f"“{event.label}” is not a step a person takes: the portal does it by itself."
         if not actor.roles & event.roles:
-            who = event.who or _join(ROLE_NAMES.get(r, r) for r in sorted(event.roles))
+            who = event.who or _join(self.roles[r] for r in sorted(event.roles - {SYSTEM}))
             return f"Only {who} may {event.verb}."
         if actor.side not in event.sides:
-            who = event.who or _join(SIDE_NAMES[s] for s in sorted(event.sides))
-            return f"Only {who} may {event.verb}; you are acting for {SIDE_NAMES[actor.side]}."
+            who = event.who or _join(self.sides[s] for s in sorted(event.sides - {SYSTEM}))
+            acting = self.sides.get(actor.side, "another party")
+            return f"Only {who} may {event.verb}; you are acting for {acting}."
         return None
 
     def blocker(self, event: Event, actor: Actor, ctx: Mapping[str, object]) -> str | None:
@@ -450,40 +410,3 @@ class Machine:
             Edge(source, e.target, e.name, e.label) for e in self.events for source in e.sources
         )
         return Graph(nodes, edges)
-
-
-def replay(machine: Machine, initial: str, steps: Iterable[Recorded]) -> str:
-    """Checks that a recorded path is one the machine allows and returns where it ends.
-
-    Guards are not re-checked (the facts they read are not recorded); the path, the order in
-    time, required reasons and, when a step names its actor, that actor's role and side are.
-    """
-    machine.state(initial)
-    state = initial
-    previous: datetime | None = None
-    for number, step in enumerate(steps, start=1):
-        where = f"Step {number} ({step.event!r})"
-        if step.source != state:
-            raise InvalidHistory(
-                f"{where} starts from {step.source!r}, but the case was {state!r}."
-            )
-        try:
-            event = machine._leaving(state, step.event)
-        except TransitionRefused as refused:
-            raise InvalidHistory(f"{where}: {refused.reason}") from None
-        if step.target != event.target:
-            raise InvalidHistory(f"{where} ends in {step.target!r}, not {event.target!r}.")
-        if step.at.tzinfo is None or step.at.utcoffset() is None:
-            raise InvalidHistory(f"{where} has a time without a time zone.")
-        if previous is not None and step.at < previous:
-            raise InvalidHistory(f"{where} is dated before the step before it.")
-        if event.requires_reason and not (step.reason or "").strip():
-            raise InvalidHistory(f"{where} needed a reason and has none.")
-        actor = getattr(step, "actor", None)
-        if actor is not None:
-            blocked = machine._actor_blocker(event, actor)
-            if blocked is not None:
-                raise InvalidHistory(f"{where}: {blocked}")
-        previous = step.at
-        state = step.target
-    return state

@@ -7,6 +7,7 @@ HMIS admin lifts it, saying why; nothing lifts it by itself, so it has no timer.
 
 from __future__ import annotations
 
+from workflows import parties
 from workflows.engine import Event, Machine, State
 
 STATES = (
@@ -42,4 +43,6 @@ SUSPENSION = Machine(
     STATES,
     EVENTS,
     initial="suspended",
+    roles=parties.names({"ssf_admin"}),
+    sides=parties.AGREEMENT_SIDES,
 )

@@ -10,8 +10,17 @@ Facts (computed by the service, as for a notice of default):
 
 from __future__ import annotations
 
-from workflows.default_notice import ISSUER, PARTY_ROLES, PARTY_SIDES, issuer_only
-from workflows.engine import Event, Machine, State, Timer
+from workflows import parties
+from workflows.default_notice import (
+    ISSUER,
+    PARTY_ROLES,
+    PARTY_SIDES,
+    agreement_ended,
+    issuer_only,
+)
+from workflows.engine import SYSTEM, Event, Machine, State, Timer
+
+_ENDED_STATE, _ENDED_EVENT = agreement_ended(("notice_period",))
 
 STATES = (
     State(
@@ -31,6 +40,7 @@ STATES = (
         terminal=True,
         description="The notice period ended; the agreement is terminated (VIII.B.1).",
     ),
+    _ENDED_STATE,
 )
 
 EVENTS = (
@@ -51,10 +61,11 @@ EVENTS = (
         "End the notice period",
         sources=("notice_period",),
         target="effective",
-        roles={"system"},
-        sides={"system"},
-        description="Fired by the scheduler when the notice period ends; termination follows.",
+        roles={SYSTEM},
+        sides={SYSTEM},
+        description="The portal ends the notice period by itself; termination follows.",
     ),
+    _ENDED_EVENT,
 )
 
 TIMERS = (Timer("notice_period", "notice_elapsed", "termination_notice"),)
@@ -66,4 +77,6 @@ TERMINATION_NOTICE = Machine(
     EVENTS,
     TIMERS,
     initial="notice_period",
+    roles=parties.names(PARTY_ROLES),
+    sides=parties.AGREEMENT_SIDES,
 )

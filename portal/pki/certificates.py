@@ -42,6 +42,7 @@ class Lifetimes:
     tsa: timedelta = TSA_LIFETIME
     seal: timedelta = SEAL_LIFETIME
 
+
 CA_KEY_BITS = 3072
 SERVICE_KEY_BITS = 3072  # TSA and seal: long-lived organisational keys
 PERSON_KEY_BITS = 2048

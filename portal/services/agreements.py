@@ -15,9 +15,11 @@ from portal import clock
 from portal.extensions import db
 from portal.models import OPEN_STATES, Agency, Agreement, User
 from portal.notify import outbox
+from portal.processes import Process
 from portal.services import agencies, auth, cases, documents, identities, signing, templates
 from portal.services.access import RequestInfo, is_lead_staff, require_agency_visible, require_role
 from portal.services.errors import Conflict, NotFound, ServiceError
+from portal.services.lead import lead_agency_name
 from portal.services.timefmt import local_date, long_date
 from portal.services.unit import unit_of_work
 from portal.services.validation import clean_text
@@ -106,7 +108,9 @@ def _check_version(agreement: Agreement, expected: int | None) -> None:
 
 def create(admin: User, agency_id: int, request: RequestInfo) -> Agreement:
     """Starts a draft from the current template version."""
-    require_role(admin, "ssf_admin", message="Only an SSF HMIS admin can start an agreement.")
+    require_role(
+        admin, "ssf_admin", message="Only a lead agency HMIS admin can start an agreement."
+    )
     with unit_of_work("This agency already has an open agreement."):
         agency = agencies.get(admin, agency_id)
         _require_eligible(agency)
@@ -155,7 +159,7 @@ def _next_reference(agency: Agency) -> str:
 def send(
     admin: User, agreement_id: int, request: RequestInfo, *, expected_version: int | None = None
 ) -> Agreement:
-    """Renders the PDF, certifies it as SSF, stores it, and asks the ED to sign."""
+    """Renders the PDF, certifies it as the lead agency, stores it, and asks the ED to sign."""
     with unit_of_work():
         agreement = get(admin, agreement_id)
         _check_version(agreement, expected_version)
@@ -181,7 +185,11 @@ def send(
         )
         agreement.document = document
         documents.add_version(
-            document, pdf, "Issued and certified by SSF", by=admin, transition=transition
+            document,
+            pdf,
+            f"Issued and certified by {lead_agency_name()}",
+            by=admin,
+            transition=transition,
         )
         agreement.sent_at = now
         _ask_to_sign(agreement, ed)
@@ -194,7 +202,7 @@ def send(
 def _ask_to_sign(agreement: Agreement, ed: User) -> None:
     path = f"/agreements/{agreement.id}/sign"
     purpose = (
-        f"Sacramento Steps Forward sent the HMIS Partner Agency Agreement "
+        f"{lead_agency_name()} sent the HMIS Partner Agency Agreement "
         f"{agreement.reference} for {agreement.agency.legal_name} for your signature."
     )
     if ed.password_hash is None:
@@ -284,7 +292,7 @@ def countersign(
             agreement_id,
             "lead_countersigns",
             LEAD_FIELD,
-            "Countersigned by SSF",
+            f"Countersigned for {lead_agency_name()}",
             Signature(password, intent, consent),
             request,
             expected_version,
@@ -359,7 +367,7 @@ def void(
             outbox.queue(
                 ed.email,
                 f"Voided: HMIS Partner Agency Agreement {agreement.reference}",
-                f"Sacramento Steps Forward voided the agreement {agreement.reference}; "
+                f"{lead_agency_name()} voided the agreement {agreement.reference}; "
                 f"it can no longer be signed.\n\nReason:\n{why}\n",
             )
     return agreement
@@ -397,8 +405,8 @@ def _send_signed_copies(agreement: Agreement, final_pdf: bytes, certificate) -> 
         outbox.queue(
             person.email,
             f"Fully signed: HMIS Partner Agency Agreement {agreement.reference}",
-            f"The HMIS Partner Agency Agreement {agreement.reference} between Sacramento Steps "
-            f"Forward and {agreement.agency.legal_name} is signed by both parties and in effect "
+            f"The HMIS Partner Agency Agreement {agreement.reference} between {lead_agency_name()} "
+            f"and {agreement.agency.legal_name} is signed by both parties and in effect "
             f"as of {long_date(agreement.effective_on)}.\n\nThe signed agreement and its "
             f"certificate of completion are attached and on the agency's page:\n"
             f"{_base_url()}/agreements/{agreement.id}\n",
@@ -445,3 +453,10 @@ def signing_view(user: User, agreement_id: int) -> SigningView:
     return SigningView(
         agreement, bool(option and option.allowed), reason, user.esign_consent_at is None, event
     )
+
+
+PROCESS = Process(
+    machine=AGREEMENT,
+    model=Agreement,
+    documents=("agreement", "certificate"),
+)

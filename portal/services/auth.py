@@ -14,7 +14,7 @@ from portal import clock
 from portal.extensions import db
 from portal.models import Invitation, User
 from portal.notify import outbox
-from portal.services import audit, suspensions
+from portal.services import audit, standing
 from portal.services.access import RequestInfo
 from portal.services.errors import ServiceError
 from portal.services.passwords import check_password, hash_password, password_problem
@@ -42,7 +42,7 @@ def authenticate(email: str, password: str, request: RequestInfo) -> User:
         raise ServiceError("The e-mail or password is not correct.")
     if not user.active:
         raise ServiceError("This account is not active. Contact the SSF HMIS team.")
-    if suspensions.active_for_user(user) is not None:
+    if standing.active_for_user(user) is not None:
         raise ServiceError(
             "Access is suspended pending an investigation by SSF. Contact the SSF HMIS team."
         )

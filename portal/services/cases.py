@@ -2,6 +2,8 @@
 
 Each step asks the machine (which may refuse with a reason), then records the transition
 with who, when, from where and why, and an audit event — all in the caller's transaction.
+What a step means for the case's deadlines and for its open child cases comes from the
+process registry, so no process's service is imported here.
 """
 
 from __future__ import annotations
@@ -9,10 +11,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+
 from portal.extensions import db
 from portal.models import Transition, User
+from portal.processes import Process, registry
 from portal.services import audit, deadlines
-from portal.services.access import RequestInfo, actor_for
+from portal.services.access import SYSTEM, RequestInfo, actor_for
 from portal.services.errors import ServiceError
 from workflows.engine import SYSTEM_ACTOR, Machine, Option, TransitionRefused
 
@@ -27,13 +32,13 @@ def advance(
     at: datetime,
     request: RequestInfo,
     reason: str | None = None,
-    ends: deadlines.Computed | None = None,
 ) -> Transition:
     """Fires `event`; `user` None means the portal itself (the scheduler).
 
     The case's deadlines follow the step: leaving a state cancels its timers, entering one
-    starts them, counted from when the case's notice was given (`ends` keeps an end already
-    given, e.g. when a rejected cure re-enters the cure period).
+    starts them, counted from the moment its process declares (an end the case already has,
+    e.g. when a rejected cure re-enters the cure period, is kept). A step into a final state
+    closes the case's open children (an open notice when its agreement ends).
     """
     actor = actor_for(user) if user is not None else SYSTEM_ACTOR
     try:
@@ -70,10 +75,39 @@ def advance(
         at=at,
     )
     db.session.flush()
-    anchor = getattr(case, "given_at", None)
+    process = registry().get(machine.name)
+    anchor = process.period_start(case)
     if anchor is not None:
+        kept = process.period_end(case)
+        ends = deadlines.Computed(*kept) if kept else None
         deadlines.after_transition(machine, case, step.source, step.target, anchor, ends=ends)
+    if machine.state(step.target).terminal:
+        _close_children(process, case, at=at)
     return transition
+
+
+def _close_children(parent: Process, case: Any, *, at: datetime) -> None:
+    """Fires each child process's closing event on the children of `case` still open."""
+    for child in registry().children_of(parent.name):
+        open_states = [s.name for s in child.machine.states if not s.terminal]
+        query = select(child.model).where(
+            getattr(child.model, child.parent_key) == case.id,
+            child.model.state.in_(open_states),
+        )
+        reason = f"{parent.machine.label} {getattr(case, 'reference', case.id)} ended."
+        for open_case in db.session.scalars(query.order_by(child.model.id)):
+            if hasattr(open_case, "closed_reason"):  # cases that say why they closed
+                open_case.closed_reason = reason
+            advance(
+                child.machine,
+                open_case,
+                child.on_parent_end,
+                None,
+                {},
+                at=at,
+                request=SYSTEM,
+                reason=reason,
+            )
 
 
 def record_creation(
@@ -93,7 +127,7 @@ def record_creation(
             user_agent=request.user_agent[:1000],
         )
     )
-    anchor = getattr(case, "given_at", None)
+    anchor = registry().get(machine.name).period_start(case)
     if anchor is not None:
         deadlines.start_timers(machine, case, case.state, anchor)
 
@@ -103,8 +137,6 @@ def options(machine: Machine, case: Any, user: User, ctx: dict[str, Any]) -> lis
 
 
 def history(case_type: str, case_id: int) -> list[Transition]:
-    from sqlalchemy import select
-
     query = (
         select(Transition)
         .where(Transition.case_type == case_type, Transition.case_id == case_id)

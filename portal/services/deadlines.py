@@ -10,7 +10,6 @@ writer serialises.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -22,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 from portal import clock
 from portal.extensions import db
 from portal.models.deadlines import Deadline, Holiday
+from portal.processes import registry
 from portal.services.timefmt import lead_tz
 from workflows.calendar import BusinessCalendar, DeadlineRule, deadline, describe
 from workflows.engine import Machine
@@ -32,25 +32,15 @@ REMINDER = "remind"  # a deadline row whose event is this sends a reminder, not 
 
 
 def rule(name: str) -> DeadlineRule:
-    """The deadline rules, from settings (defaults: the agreement's own periods)."""
+    """A deadline rule as its process declares it, with its values from settings."""
+    declared = registry().rule(name)
     cfg = current_app.config
-    rules = {
-        "cure_period": DeadlineRule(
-            cfg["CURE_PERIOD_DAYS"],
-            cfg["CURE_PERIOD_BUSINESS_DAYS"],
-            cfg["CURE_PERIOD_ROLL"],
-            name="Cure period (VIII.B.3)",
-        ),
-        "termination_notice": DeadlineRule(
-            cfg["TERMINATION_NOTICE_DAYS"],
-            cfg["TERMINATION_NOTICE_BUSINESS_DAYS"],
-            cfg["TERMINATION_NOTICE_ROLL"],
-            name="Notice of termination (VIII.B.1)",
-        ),
-    }
-    if name not in rules:
-        raise KeyError(f"no deadline rule named {name!r}")
-    return rules[name]
+    return DeadlineRule(
+        cfg[f"{declared.setting}_DAYS"],
+        cfg[f"{declared.setting}_BUSINESS_DAYS"],
+        cfg[f"{declared.setting}_ROLL"],
+        name=declared.title,
+    )
 
 
 def business_calendar() -> BusinessCalendar:
@@ -165,23 +155,9 @@ def pending_for(case_type: str, case_id: int) -> list[Deadline]:
 
 # --- the sweep -----------------------------------------------------------------------------
 
-Handler = Callable[[Deadline], Any]
-_handlers: dict[str, Handler] = {}
-
-
-def handles(case_type: str) -> Callable[[Handler], Handler]:
-    """Registers what firing a deadline of `case_type` does (called inside the claim's txn)."""
-
-    def register(fn: Handler) -> Handler:
-        _handlers[case_type] = fn
-        return fn
-
-    return register
-
 
 def sweep(limit: int = 10_000) -> int:
     """Fires every due deadline once, each in its own transaction; returns how many fired."""
-    _load_handlers()
     fired = 0
     skipped: set[int] = set()
     while fired + len(skipped) < limit:
@@ -250,17 +226,14 @@ def _fire(deadline_id: int) -> str:
     row = db.session.get(Deadline, deadline_id)
     outcome = "fired"
     try:
-        if row.event == REMINDER:
-            _remind(row)
-        else:
-            transition = _handlers[row.case_type](row)
-            if transition is None:
-                # The case had already moved on: the deadline is void, not fired.
-                row.fired_at = None
-                row.cancelled_at = now
-                outcome = "void"
-            else:
-                row.transition_id = transition.id
+        transition = _act(row)
+        if transition is None and row.event != REMINDER:
+            # The case had already moved on: the deadline is void, not fired.
+            row.fired_at = None
+            row.cancelled_at = now
+            outcome = "void"
+        elif transition is not None:
+            row.transition_id = transition.id
         db.session.commit()
     except Exception as exc:
         db.session.rollback()
@@ -273,23 +246,15 @@ def _fire(deadline_id: int) -> str:
     return outcome
 
 
-_reminders: dict[str, Handler] = {}
-
-
-def reminds(case_type: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        _reminders[case_type] = fn
-        return fn
-
-    return register
-
-
-def _remind(row: Deadline) -> None:
-    handler = _reminders.get(row.case_type)
-    if handler is not None:
-        handler(row)
-
-
-def _load_handlers() -> None:
-    # The remedy services register their handlers when imported.
-    from portal.services import default_notices, terminations  # noqa: F401
+def _act(row: Deadline) -> Any:
+    """What the row's process declares for it: its timer handler (returning the transition,
+    or None when the case has left the state the deadline belonged to) or its reminder."""
+    process = registry().get(row.case_type)
+    case = db.session.get(process.model, row.case_id)
+    if case is None or case.state != row.state:
+        return None
+    if row.event == REMINDER:
+        if process.on_reminder is not None:
+            process.on_reminder(case, row)
+        return None
+    return process.on_timer(case, row)

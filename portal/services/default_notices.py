@@ -16,6 +16,7 @@ from portal import clock, runtime
 from portal.extensions import db
 from portal.models import User
 from portal.models.remedies import CureSubmission, DefaultNotice
+from portal.processes import Process, RuleSetting
 from portal.services import (
     access,
     agreements,
@@ -30,7 +31,8 @@ from portal.services.access import SYSTEM, RequestInfo, require_agency_visible
 from portal.services.errors import NotFound, ServiceError
 from portal.services.unit import unit_of_work
 from portal.services.validation import clean_text
-from workflows.default_notice import DEFAULT_NOTICE, not_now_reason
+from workflows.calendar import period_words
+from workflows.default_notice import AGREEMENT_ENDED, DEFAULT_NOTICE, not_now_reason
 from workflows.engine import Option
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
@@ -102,7 +104,8 @@ def give(
         cure = clean_text(cure_required, "What would cure it", max_len=20_000, multiline=True)
         now = clock.now()
         signing.confirm_signer(user, password, intent, consent, request, now)
-        period = deadlines.compute(now, deadlines.rule("cure_period"))
+        rule = deadlines.rule("cure_period")
+        period = deadlines.compute(now, rule)
         notice = DefaultNotice(
             reference=_next_reference(agreement),
             agreement=agreement,
@@ -134,9 +137,10 @@ def give(
                 "of the provisions listed above.",
                 "The default:\n" + text,
                 "What would cure it:\n" + cure,
-                "The defaulting party has ten (10) days to cure the default. If it is cured in "
-                "time, the agreement continues in effect. If it is not, the party giving this "
-                "notice has the right to declare the agreement immediately terminated.",
+                f"The defaulting party has {period_words(rule)} to cure the default. If it is "
+                "cured in time, the agreement continues in effect. If it is not, the party "
+                "giving this notice has the right to declare the agreement immediately "
+                "terminated.",
             ],
             provisions=[tuple(p) for p in notice.provisions],
             details=[("Cure period ends", period.text), ("Notice given", _when(now))],
@@ -188,8 +192,6 @@ def _advance(
     refusal = not_now_reason(notice.state, event)
     if refusal:
         raise ServiceError(refusal)
-    # Re-entering the cure period (a rejected cure) keeps the end the notice gave.
-    ends = deadlines.Computed(notice.cure_ends_at, notice.cure_rule_text)
     return cases.advance(
         DEFAULT_NOTICE,
         notice,
@@ -199,7 +201,6 @@ def _advance(
         at=at,
         request=request,
         reason=reason,
-        ends=ends,
     )
 
 
@@ -389,11 +390,7 @@ def declare_termination(
     return notice
 
 
-@deadlines.handles("default_notice")
-def _cure_period_ended(row):
-    notice = db.session.get(DefaultNotice, row.case_id)
-    if notice is None or notice.state != row.state:
-        return None
+def _cure_period_ended(notice: DefaultNotice, row):
     transition = _advance(notice, row.event, None, at=clock.now(), request=SYSTEM)
     for side in ("lead", "agency"):
         remedies.notify_side(
@@ -408,11 +405,7 @@ def _cure_period_ended(row):
     return transition
 
 
-@deadlines.reminds("default_notice")
-def _remind(row):
-    notice = db.session.get(DefaultNotice, row.case_id)
-    if notice is None or notice.state not in ("cure_period", "cure_submitted"):
-        return
+def _remind(notice: DefaultNotice, row) -> None:
     for side in ("lead", "agency"):
         remedies.notify_side(
             side,
@@ -472,3 +465,19 @@ def read_attachment(viewer: User, notice_id: int, cure_id: int, index: int) -> A
     except StorageError as exc:
         raise ServiceError(f"{exc} Try again shortly.") from exc
     return AttachmentDownload(data, meta["filename"], meta["content_type"])
+
+
+PROCESS = Process(
+    machine=DEFAULT_NOTICE,
+    model=DefaultNotice,
+    period_start=lambda notice: notice.given_at,
+    # Re-entering the cure period (a rejected cure) keeps the end the notice gave.
+    period_end=lambda notice: (notice.cure_ends_at, notice.cure_rule_text),
+    rules={"cure_period": RuleSetting("CURE_PERIOD", "Cure period (VIII.B.3)")},
+    on_timer=_cure_period_ended,
+    on_reminder=_remind,
+    documents=("default_notice", "declaration_of_termination"),
+    parent="agreement",
+    parent_key="agreement_id",
+    on_parent_end=AGREEMENT_ENDED,
+)

@@ -17,7 +17,6 @@ from portal.services.unit import unit_of_work
 from portal.services.validation import clean_text
 from workflows.calendar import us_federal_holidays
 
-
 # Federal holidays are on the calendar from the year of the agreement template's revision, so
 # a deadline computed for any date the portal can hold (a notice given years ago, a date typed
 # into the calculator) sees them, and five years ahead of the year `init` last ran.
@@ -49,7 +48,7 @@ def seed_federal(years: range) -> int:
 
 
 def add(admin: User, day: date, name: str, request: RequestInfo) -> Holiday:
-    require_role(admin, "ssf_admin", message="Only an SSF HMIS admin can edit the holidays.")
+    require_role(admin, "ssf_admin", message="Only a lead agency HMIS admin can edit the holidays.")
     with unit_of_work("That day is already a holiday."):
         label = clean_text(name, "Name", max_len=200)
         if db.session.scalar(select(Holiday).where(Holiday.day == day)):
@@ -72,7 +71,7 @@ def add(admin: User, day: date, name: str, request: RequestInfo) -> Holiday:
 
 
 def remove(admin: User, holiday_id: int, request: RequestInfo) -> None:
-    require_role(admin, "ssf_admin", message="Only an SSF HMIS admin can edit the holidays.")
+    require_role(admin, "ssf_admin", message="Only a lead agency HMIS admin can edit the holidays.")
     with unit_of_work():
         holiday = db.session.get(Holiday, holiday_id)
         if holiday is None:
@@ -91,5 +90,7 @@ def remove(admin: User, holiday_id: int, request: RequestInfo) -> None:
 
 def for_year_seen_by(viewer: User, year: int) -> list[Holiday]:
     """The calendar page: SSF staff see it (business days are SSF's to define)."""
-    require_role(viewer, *LEAD_STAFF, message="The holiday calendar is kept by SSF staff.")
+    require_role(
+        viewer, *LEAD_STAFF, message="The holiday calendar is kept by the lead agency's staff."
+    )
     return for_year(year)

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app
-
 from portal import runtime
 from portal.models import Agreement, Document, SigningIdentity, User
-from portal.services import audit, cases, documents, identities
+from portal.services import audit, cases, documents, identities, standing
 from portal.services.access import RequestInfo
 from portal.services.errors import ServiceError
+from portal.services.lead import lead_agency_name
 from portal.services.timefmt import local_date, local_datetime, short_date
 
 
@@ -22,10 +21,9 @@ def confirm_signer(
     user: User, password: str, intent: bool, consent: bool, request: RequestInfo, now: datetime
 ) -> None:
     """Signing needs the person's intent, their password again, and consent (first time)."""
-    from portal.services import suspensions
     from portal.services.passwords import check_password
 
-    suspensions.refuse_if_suspended(user)
+    standing.refuse_if_suspended(user)
     if not intent:
         raise ServiceError("Confirm that you intend to sign this document.")
     if not check_password(user.password_hash, password):
@@ -52,7 +50,7 @@ def render_agreement(agreement: Agreement, ed: User):
     from portal.documents.template_text import TemplateError
 
     agency, template = agreement.agency, agreement.template
-    lead_name = current_app.config["LEAD_AGENCY_NAME"]
+    lead_name = lead_agency_name()
     values = {
         "agency_name": agency.legal_name,
         "agency_address": agency.address,
@@ -88,7 +86,7 @@ def certify(rendered, *, reason: str) -> bytes:
             rendered.pdf,
             fields=fields,
             reason=reason,
-            location=current_app.config["LEAD_AGENCY_NAME"],
+            location=lead_agency_name(),
         )
     except SigningError as exc:
         raise ServiceError(f"{exc} Nothing was sent; try again shortly.") from exc
@@ -144,6 +142,7 @@ def completion_certificate(agreement: Agreement, now: datetime) -> Document:
         for v in agreement.document.versions
     ]
     pdf = render_certificate(
+        lead_agency_name=lead_agency_name(),
         case_title=f"HMIS Partner Agency Agreement {agreement.reference}",
         case_reference=agreement.reference,
         agency_name=agreement.agency.legal_name,
@@ -164,7 +163,9 @@ def completion_certificate(agreement: Agreement, now: datetime) -> Document:
         kind="certificate",
         title=f"Certificate of completion {agreement.reference}",
     )
-    documents.add_version(certificate, sealed, "Certificate of completion, sealed by SSF", by=None)
+    documents.add_version(
+        certificate, sealed, f"Certificate of completion, sealed by {lead_agency_name()}", by=None
+    )
     agreement.certificate = certificate
     return certificate
 
@@ -180,7 +181,7 @@ def _event_label(event: str) -> str:
 def issue_signed(
     rendered, identity: SigningIdentity, now: datetime, *, reason: str
 ) -> tuple[bytes, bytes]:
-    """Certifies a freshly rendered document as SSF, then signs it as `identity`.
+    """Certifies a freshly rendered document as the lead agency, then signs it as `identity`.
 
     Returns (certified, signed) so both revisions can be kept on record.
     """

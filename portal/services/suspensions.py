@@ -2,49 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from portal import clock
 from portal.extensions import db
 from portal.models import User
 from portal.models.remedies import Suspension
-from portal.services import agencies, audit, cases
+from portal.processes import Process
+from portal.services import agencies, audit, cases, standing
 from portal.services.access import RequestInfo, require_role
 from portal.services.errors import NotFound, ServiceError
 from portal.services.unit import unit_of_work
 from portal.services.validation import clean_text
 from workflows.suspension import SUSPENSION
-
-
-def active_for_user(user: User) -> Suspension | None:
-    """A suspension of the person, or of their whole agency, that is still in force."""
-    query = select(Suspension).where(
-        Suspension.state == "suspended",
-        or_(
-            Suspension.user_id == user.id,
-            (Suspension.agency_id == user.agency_id) & Suspension.user_id.is_(None),
-        ),
-    )
-    return db.session.scalars(query).first()
-
-
-def active_for_agency(agency_id: int) -> Suspension | None:
-    query = select(Suspension).where(
-        Suspension.state == "suspended",
-        Suspension.agency_id == agency_id,
-        Suspension.user_id.is_(None),
-    )
-    return db.session.scalars(query).first()
-
-
-def refuse_if_suspended(user: User) -> None:
-    suspension = active_for_user(user)
-    if suspension is not None:
-        whom = "Your access" if suspension.user_id else "Your agency's access"
-        raise ServiceError(
-            f"{whom} is suspended pending an investigation by SSF, so you cannot sign. "
-            "Contact the SSF HMIS team."
-        )
 
 
 def for_agency(agency_id: int) -> list[Suspension]:
@@ -68,9 +38,9 @@ def suspend(
             person = db.session.get(User, user_id)
             if person is None or person.agency_id != agency.id:
                 raise NotFound()
-            if active_for_user(person) is not None:
+            if standing.active_for_user(person) is not None:
                 raise ServiceError(f"{person.name}'s access is already suspended.")
-        elif active_for_agency(agency.id) is not None:
+        elif standing.active_for_agency(agency.id) is not None:
             raise ServiceError(f"{agency.legal_name} is already suspended.")
         now = clock.now()
         suspension = Suspension(
@@ -111,3 +81,6 @@ def lift(admin: User, suspension_id: int, *, reason: str, request: RequestInfo) 
         )
         suspension.lifted_at, suspension.lifted_by_id, suspension.lift_reason = now, admin.id, why
     return suspension
+
+
+PROCESS = Process(machine=SUSPENSION, model=Suspension)

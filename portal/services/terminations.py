@@ -14,6 +14,7 @@ from portal import clock
 from portal.extensions import db
 from portal.models import Agreement, User
 from portal.models.remedies import TerminationNotice
+from portal.processes import Process, RuleSetting
 from portal.services import agreements, audit, cases, deadlines, remedies, signing
 from portal.services.access import SYSTEM, RequestInfo
 from portal.services.errors import ServiceError
@@ -21,6 +22,8 @@ from portal.services.timefmt import local_datetime
 from portal.services.unit import unit_of_work
 from portal.services.validation import clean_text
 from workflows.agreement import AGREEMENT
+from workflows.calendar import period_words
+from workflows.default_notice import AGREEMENT_ENDED
 from workflows.termination_notice import TERMINATION_NOTICE
 
 
@@ -69,7 +72,8 @@ def give(
         why = clean_text(reason, "Reason", max_len=20_000, required=False, multiline=True)
         now = clock.now()
         signing.confirm_signer(user, password, intent, consent, request, now)
-        period = deadlines.compute(now, deadlines.rule("termination_notice"))
+        rule = deadlines.rule("termination_notice")
+        period = deadlines.compute(now, rule)
         count = db.session.scalar(select(func.count()).select_from(TerminationNotice))
         notice = TerminationNotice(
             reference=f"NT-{agreement.agency_id:04d}-{count + 1:03d}",
@@ -87,8 +91,8 @@ def give(
         db.session.flush()
         cases.record_creation(TERMINATION_NOTICE, notice, user, at=now, request=request)
         paragraphs = [
-            f"{remedies.party_name(side, notice.agency)} gives thirty (30) days' prior written "
-            f"notice under section VIII.B.1 that it terminates the HMIS Partner Agency "
+            f"{remedies.party_name(side, notice.agency)} gives {period_words(rule)}' prior "
+            f"written notice under section VIII.B.1 that it terminates the HMIS Partner Agency "
             f"Agreement {agreement.reference}.",
             f"The agreement ends {period.text}.",
         ]
@@ -177,26 +181,9 @@ def terminate_agreement(agreement: Agreement, *, at: datetime, reason: str) -> N
                 after={"active": False},
                 at=at,
             )
-    # Remedies still running on a terminated agreement have nothing left to act on.
-    for case_type in ("default_notice", "termination_notice"):
-        _cancel_open(case_type, agreement.id)
 
 
-def _cancel_open(case_type: str, agreement_id: int) -> None:
-    from portal.models.remedies import DefaultNotice
-
-    model = DefaultNotice if case_type == "default_notice" else TerminationNotice
-    ids = db.session.scalars(select(model.id).where(model.agreement_id == agreement_id))
-    for case_id in ids:
-        for state in ("cure_period", "notice_period"):
-            deadlines.cancel_timers(case_type, case_id, state)
-
-
-@deadlines.handles("termination_notice")
-def _notice_period_ended(row):
-    notice = db.session.get(TerminationNotice, row.case_id)
-    if notice is None or notice.state != row.state:
-        return None
+def _notice_period_ended(notice: TerminationNotice, row):
     now = clock.now()
     transition = cases.advance(
         TERMINATION_NOTICE, notice, row.event, None, {}, at=now, request=SYSTEM
@@ -222,3 +209,19 @@ def may_give(user: User, agreement: Agreement) -> bool:
     """Whether the page should offer this person to give notice of termination (`give`
     checks the same again, with the reasons, and refuses a second running notice)."""
     return remedies.refusal_to_give(user, agreement, "A notice of termination") is None
+
+
+PROCESS = Process(
+    machine=TERMINATION_NOTICE,
+    model=TerminationNotice,
+    period_start=lambda notice: notice.given_at,
+    period_end=lambda notice: (notice.effective_at, notice.rule_text),
+    rules={
+        "termination_notice": RuleSetting("TERMINATION_NOTICE", "Notice of termination (VIII.B.1)")
+    },
+    on_timer=_notice_period_ended,
+    documents=("termination_notice",),
+    parent="agreement",
+    parent_key="agreement_id",
+    on_parent_end=AGREEMENT_ENDED,
+)

@@ -7,7 +7,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import AuditEvent
-from portal.services import agreements, auth, cases, suspensions
+from portal.services import agreements, auth, cases, standing, suspensions
 from portal.services.errors import Forbidden, NotFound, ServiceError
 from tests.conftest import PASSWORD
 from tests.services.helpers import REQ, sent_agreement
@@ -54,7 +54,7 @@ def test_a_suspended_agency_cannot_log_in_or_sign_until_lifted(app, cast, client
     assert "/login" not in home(app, client)
 
     suspension = suspend(cast)
-    assert suspensions.active_for_agency(cast.agency.id) is suspension
+    assert standing.active_for_agency(cast.agency.id) is suspension
     assert suspensions.for_agency(cast.agency.id) == [suspension]
     assert not can_log_in(cast.ed) and not can_log_in(cast.officer)
     assert can_log_in(cast.other_ed) and can_log_in(cast.admin)
@@ -73,7 +73,7 @@ def test_a_suspended_agency_cannot_log_in_or_sign_until_lifted(app, cast, client
     suspensions.lift(cast.admin, suspension.id, reason="Investigation closed.", request=REQ)
     assert suspension.state == "lifted" and suspension.lifted_by_id == cast.admin.id
     assert suspension.lift_reason == "Investigation closed."
-    assert suspensions.active_for_agency(cast.agency.id) is None
+    assert standing.active_for_agency(cast.agency.id) is None
     assert can_log_in(cast.ed) and can_log_in(cast.officer)
     assert sign(cast, agreement).state == "agency_signed"
     assert [t.event for t in cases.history("suspension", suspension.id)] == ["create", "lift"]
@@ -86,8 +86,8 @@ def test_a_suspended_agency_cannot_log_in_or_sign_until_lifted(app, cast, client
 def test_suspending_one_person_leaves_the_rest_of_the_agency_alone(app, cast):
     agreement = sent_agreement(cast)
     officer = suspend(cast, user=cast.officer)
-    assert suspensions.active_for_user(cast.officer) is officer
-    assert suspensions.active_for_agency(cast.agency.id) is None
+    assert standing.active_for_user(cast.officer) is officer
+    assert standing.active_for_agency(cast.agency.id) is None
     assert not can_log_in(cast.officer) and can_log_in(cast.ed)
     with pytest.raises(ServiceError, match="already suspended"):
         suspend(cast, user=cast.officer)
@@ -101,7 +101,7 @@ def test_suspending_one_person_leaves_the_rest_of_the_agency_alone(app, cast):
     # A whole-agency suspension covers someone already suspended on their own.
     agency = suspend(cast)
     suspensions.lift(cast.admin, officer.id, reason="Cleared.", request=REQ)
-    assert suspensions.active_for_user(cast.officer) is agency
+    assert standing.active_for_user(cast.officer) is agency
 
 
 def test_who_may_suspend_whom(app, cast):

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -204,7 +205,6 @@ def _sweeper_process(mode: str, database_url: str, instance: str, go: str) -> No
     `hang`: sweeps, but the lapse handler stops after doing its work, before the commit."""
     from portal import create_app
     from portal.config import Config
-    from portal.services import default_notices
 
     app = create_app(
         Config(
@@ -216,15 +216,17 @@ def _sweeper_process(mode: str, database_url: str, instance: str, go: str) -> No
     )
     with app.app_context():
         if mode == "hang":
+            registry = app.extensions["portal.processes"]
+            declared = registry.get("default_notice")
 
-            @deadlines.handles("default_notice")
-            def lapse_then_hang(row):
-                transition = default_notices._cure_period_ended(row)
+            def lapse_then_hang(notice, row):
+                transition = declared.on_timer(notice, row)
                 db.session.flush()  # written inside the claim's transaction, not committed
                 print("claimed", row.id, flush=True)
                 time.sleep(600)
                 return transition
 
+            registry._processes["default_notice"] = replace(declared, on_timer=lapse_then_hang)
             deadlines.sweep()
             return
         print("ready", flush=True)

@@ -79,6 +79,7 @@ def test_agency_gives_notice_and_the_agreement_ends_by_itself_on_the_date(
     app, cast, mailbox, pki, clock
 ):
     agreement = effective(cast)
+    mailbox.deliver()
     mailbox.clear()
     notice = give(cast.ed, agreement)
     assert notice.state == "notice_period" and notice.issuer_side == "agency"
@@ -91,6 +92,7 @@ def test_agency_gives_notice_and_the_agreement_ends_by_itself_on_the_date(
     report = verify_pdf(signed, pki.trust_roots)
     assert report.all_valid and report.signatures[-1].signer_name == "Eve Director"
     assert notice.document.title == f"Notice of Termination {notice.reference}"
+    mailbox.deliver()
     for address in ("admin@ssf.test", "sign@ssf.test"):
         [mail] = mailbox.to(address)
         [pdf] = list(mail.iter_attachments())
@@ -165,11 +167,13 @@ def test_the_issuer_rescinds_before_the_date_and_nothing_ends(app, cast, mailbox
         terminations.rescind(cast.ed, notice.id, reason="Please", request=REQ)
     with pytest.raises(ServiceError, match="Give a reason"):
         terminations.rescind(cast.admin, notice.id, reason="", request=REQ)
+    mailbox.deliver()
     mailbox.clear()
     terminations.rescind(cast.admin, notice.id, reason="Funding renewed.", request=REQ)
     assert notice.state == "rescinded" and notice.closed_reason == "Funding renewed."
     rows = rows_of("termination_notice", notice.id)
     assert len(rows) == 3 and all(r.cancelled_at for r in rows)
+    mailbox.deliver()
     assert "stays in effect" in mailbox.to("ed@hope.test")[-1].get_content()
 
     clock.move_to(ENDS + timedelta(days=1))
@@ -196,7 +200,7 @@ def test_who_may_give_notice_of_termination(app, cast, clock):
     assert db.session.scalar(select(Deadline.id)) is None
 
 
-def test_termination_cancels_the_remedies_still_running(app, cast, clock):
+def test_termination_closes_the_notices_still_open(app, cast, clock):
     agreement = effective(cast)
     termination = give(cast.ed, agreement)
     clock.move_to(ENDS - timedelta(days=5))
@@ -206,9 +210,18 @@ def test_termination_cancels_the_remedies_still_running(app, cast, clock):
     sweep(app)
     assert termination.state == "effective" and agreement.state == "terminated"
     assert deadlines.pending_for("default_notice", default.id) == []
+    # A terminated agreement leaves no notice open: the default closes, saying why.
+    assert default.state == "agreement_ended"
+    assert default.closed_reason == f"HMIS Partner Agency Agreement {agreement.reference} ended."
+    [closing] = [t for t in cases.history("default_notice", default.id) if t.event != "create"]
+    assert (closing.source, closing.actor_id, closing.actor_role) == (
+        "cure_period",
+        None,
+        "system",
+    )
     clock.move_to(default.cure_ends_at + timedelta(days=1))
     assert sweep(app) == 0
-    assert default.state == "cure_period"  # it never lapses on an agreement that has ended
+    assert default.state == "agreement_ended"  # it never lapses on an agreement that has ended
 
 
 def test_another_agency_gets_not_found_on_termination_notices(app, cast, clock):

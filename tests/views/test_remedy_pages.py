@@ -11,7 +11,7 @@ from portal import clock
 from portal.extensions import db
 from portal.models.deadlines import Holiday
 from portal.models.remedies import DefaultNotice, Suspension, TerminationNotice
-from portal.services import deadlines, default_notices, suspensions, terminations
+from portal.services import deadlines, default_notices, standing, suspensions, terminations
 from portal.views.remedies import time_left
 from tests.conftest import PASSWORD, csrf_token
 from tests.services.helpers import REQ, effective
@@ -102,7 +102,7 @@ def test_ssf_signatory_gives_notice_of_default_through_the_pages(client, app, ca
     assert re.search(r"Time left: <strong>(9|10) days( \d+ hours?)? left", shown)
     version = notice.document.current
     assert f'<object class="pdf-frame" data="/documents/versions/{version.id}.pdf"' in shown
-    assert "Withdraw the notice" in shown and "Given by Sol Signer (SSF signatory)" in shown
+    assert "Withdraw the notice" in shown and "Given by Sol Signer (Lead agency signatory)" in shown
     assert "not yet: Termination may be declared only after the cure period has lapsed." in shown
     assert 'class="workflow-diagram"' in shown
     agreement_page = html(client.get(f"/agreements/{agreement.id}"))
@@ -135,9 +135,12 @@ def test_who_is_offered_to_give_notices(client, app, cast, auth):
     auth.login("so@hope.test")
     page = html(client.get(f"/agreements/{agreement.id}"))
     assert "Remedies" in page and "/notices/default/give/" not in page
-    assert "Notices are signed by SSF" in page
+    assert "Notices are signed by Sacramento Steps Forward's signatory" in page
     refused = html(client.get(f"/notices/default/give/{agreement.id}"))
-    assert "signed by SSF's signatory or by the agency's executive director" in refused
+    assert (
+        "signed by Sacramento Steps Forward's signatory or by the agency's executive director"
+        in refused
+    )
     assert 'name="password"' not in refused
     auth.logout()
     auth.login("ed@hope.test")
@@ -362,7 +365,7 @@ def test_admin_suspends_a_person_then_the_agency_and_lifts(client, app, cast, au
     shown = html(client.get(f"/agencies/{cast.agency.id}"))
     officer_line = re.search(r"\(so@hope\.test\)(.*?)</li>", shown, re.S).group(1)
     assert ">Suspended</span> since" in officer_line and "Shared a password." in shown
-    assert suspensions.active_for_user(cast.officer) is not None
+    assert standing.active_for_user(cast.officer) is not None
 
     client.post(
         f"/agencies/{cast.agency.id}/suspensions",
@@ -535,7 +538,7 @@ def test_holidays_page_for_ssf_staff_and_admin_edits(client, app, cast, auth):
     auth.login("audit@ssf.test")
     page = html(client.get("/holidays?year=2026"))
     assert "Friday, December 25, 2026" in page and "Christmas Day" in page and "Federal" in page
-    assert "Add an SSF holiday" not in page and "Remove" not in page
+    assert "Add a holiday" not in page and "Remove" not in page
     auth.logout()
 
     auth.login("admin@ssf.test")
@@ -546,7 +549,7 @@ def test_holidays_page_for_ssf_staff_and_admin_edits(client, app, cast, auth):
     )
     assert added.headers["Location"].endswith("/holidays?year=2026")
     shown = html(client.get("/holidays?year=2026"))
-    assert "Thursday, December 24, 2026" in shown and ">SSF<" in shown
+    assert "Thursday, December 24, 2026" in shown and ">Sacramento Steps Forward<" in shown
     again = client.post(
         "/holidays",
         data={"csrf_token": csrf_token(page), "day": "2026-12-24", "name": "Again"},
@@ -566,4 +569,4 @@ def test_holidays_page_for_ssf_staff_and_admin_edits(client, app, cast, auth):
         data={"csrf_token": csrf_token(page), "day": "2026-12-31", "name": "New Year's Eve"},
         follow_redirects=True,
     )
-    assert "Only an SSF HMIS admin can edit the holidays." in html(refused)
+    assert "Only a lead agency HMIS admin can edit the holidays." in html(refused)

@@ -48,13 +48,6 @@ EVERYONE: list[tuple[str, str, Actor]] = [
 ]
 
 
-def misplaced_portal(role: str, side: str) -> bool:
-    """The portal's role acting for a party: the engine lets it fire the portal's own steps
-    (see test_engine.test_the_portal_role_acting_for_a_person_side_is_refused, an expected
-    failure), so the grids leave those pairs out of the portal-only steps."""
-    return role == "system" and side != "system"
-
-
 def portal_only(label: str) -> str:
     """The refusal a person reads for a step only the portal takes."""
     return f"“{label}” is not a step a person takes: the portal does it by itself."

@@ -240,11 +240,6 @@ def test_only_an_event_of_the_portal_alone_is_portal_only() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: a portal-only event checks only the actor's roles, not its side "
-    "(workflows/engine.py, Machine._actor_blocker)",
-)
 def test_the_portal_role_acting_for_a_person_side_is_refused() -> None:
     # The portal's role belongs with the portal's side; an actor pairing it with a party's
     # side is a mistake the engine should refuse, as it did before sides were declared.
