@@ -11,6 +11,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from workflows.parties import LEAD_ROLES
+
 
 @click.command("init")
 @with_appcontext
@@ -118,10 +120,10 @@ def verify_command(file: Path) -> None:
 @click.option("--email", required=True)
 @click.option("--name", required=True)
 @click.option("--title", required=True)
-@click.option("--role", required=True, type=click.Choice(["ssf_admin", "ssf_signatory", "auditor"]))
+@click.option("--role", required=True, type=click.Choice(sorted(LEAD_ROLES)))
 @with_appcontext
 def add_staff(email: str, name: str, title: str, role: str) -> None:
-    """Add an SSF staff account; the person gets an invitation to set a password."""
+    """Add a lead agency staff account; the person gets an invitation to set a password."""
     from portal.services import setup
 
     user = setup.add_lead_person(email=email, name=name, title=title, role=role)
@@ -138,13 +140,27 @@ def send_mail() -> None:
 
 
 @click.command("scheduler")
-@click.option("--interval", default=60, show_default=True, help="Seconds between sweeps.")
+@click.option("--interval", default=60, show_default=True, help="Seconds between deadline sweeps.")
+@click.option(
+    "--mail-interval",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Seconds between deliveries of due e-mail (default: MAIL_INTERVAL_SECONDS, 5).",
+)
 @with_appcontext
-def scheduler_command(interval: int) -> None:
-    """Run the sweep (due e-mail) once now and then every INTERVAL seconds, in this process."""
+def scheduler_command(interval: int, mail_interval: int | None) -> None:
+    """Fire due deadlines and deliver due e-mail once now, then keep doing both, in this process.
+
+    Deadlines are swept every INTERVAL seconds; e-mail, which requests only queue, goes out
+    every few seconds (MAIL_INTERVAL_SECONDS).
+    """
     from portal.jobs import run_scheduler
 
-    run_scheduler(current_app._get_current_object(), interval_seconds=interval)
+    run_scheduler(
+        current_app._get_current_object(),
+        interval_seconds=interval,
+        mail_interval_seconds=mail_interval,
+    )
 
 
 @click.command("deadline")

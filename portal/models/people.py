@@ -10,14 +10,21 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.models.types import UTCDateTime
+from workflows import parties
 
-LEAD_ROLES = {"ssf_admin": "SSF HMIS admin", "ssf_signatory": "SSF signatory", "auditor": "Auditor"}
-AGENCY_ROLES = {
+# Each role's badge on pages; the roles themselves, and which belong to the lead agency, are
+# defined once in workflows.parties. Labels name the role, not the lead agency (its name is
+# the LEAD_AGENCY_NAME setting).
+ROLE_LABELS = {
+    "ssf_admin": "Lead agency HMIS admin",
+    "ssf_signatory": "Lead agency signatory",
+    "auditor": "Auditor",
     "agency_ed": "Executive director",
     "agency_security_officer": "Security officer",
     "agency_user": "HMIS user",
 }
-ROLE_LABELS = {**LEAD_ROLES, **AGENCY_ROLES}
+if ROLE_LABELS.keys() != parties.ROLE_NAMES.keys():
+    raise RuntimeError("Every role in workflows.parties needs a label here, and no other.")
 
 
 class User(UserMixin, db.Model):
@@ -45,7 +52,7 @@ class User(UserMixin, db.Model):
 
     @property
     def is_lead(self) -> bool:
-        return self.role in LEAD_ROLES
+        return self.role in parties.LEAD_ROLES
 
     @property
     def role_label(self) -> str:

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from portal.models import User
 from portal.services.errors import Forbidden, NotFound
 from workflows.engine import Actor
+from workflows.parties import LEAD_ROLES, side_of_role
 
-LEAD_STAFF = frozenset({"ssf_admin", "ssf_signatory", "auditor"})
+# The lead agency's staff (admins, signatories and auditors) see every agency.
+LEAD_STAFF = frozenset(LEAD_ROLES)
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,8 @@ def is_lead_staff(user: User) -> bool:
 
 
 def actor_for(user: User) -> Actor:
-    side = "lead" if is_lead_staff(user) else "agency"
+    """The person as a party of the agreement: for the lead agency or for their agency."""
+    side = side_of_role(user.role)
     return Actor(user_id=user.id, roles=frozenset({user.role}), side=side, agency_id=user.agency_id)
 
 

@@ -16,8 +16,7 @@ from portal.services import agencies, agreements, documents, identities, signing
 from portal.services.access import is_lead_staff, require_agency_visible
 from portal.services.errors import NotFound, ServiceError
 from portal.services.timefmt import local_date, short_date
-
-LEAD_ACTORS = ("ssf_admin", "ssf_signatory")
+from workflows.parties import LEAD_ACTING_ROLES
 
 Case = TypeVar("Case", DefaultNotice, TerminationNotice)
 
@@ -47,7 +46,7 @@ def acts_for(user: User, side: str, agency: Agency) -> bool:
     if not user.active:
         return False
     if side == "lead":
-        return user.role in LEAD_ACTORS
+        return user.role in LEAD_ACTING_ROLES
     return agencies.may_sign_for(user, agency)
 
 
@@ -62,7 +61,7 @@ def recipients(side: str, agency: Agency) -> list[User]:
     if side == "agency":
         roles = ("agency_ed", "agency_security_officer")
         return [p for p in agency.people if p.active and p.role in roles]
-    query = select(User).where(User.role.in_(LEAD_ACTORS), User.active.is_(True))
+    query = select(User).where(User.role.in_(LEAD_ACTING_ROLES), User.active.is_(True))
     return list(db.session.scalars(query))
 
 

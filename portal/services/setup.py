@@ -12,8 +12,7 @@ from portal.services import agencies, auth, holidays, templates
 from portal.services.passwords import hash_password
 from portal.services.unit import unit_of_work
 from portal.services.validation import clean_email, clean_text
-
-LEAD_ROLES = ("ssf_admin", "ssf_signatory", "auditor")
+from workflows.parties import LEAD_ROLES
 
 
 def ensure_lead_agency() -> Agency:
@@ -42,7 +41,7 @@ def add_lead_person(
     *, email: str, name: str, title: str, role: str, password: str | None = None
 ) -> User:
     """Adds SSF staff. Without a password an invitation e-mail is sent instead."""
-    if role not in LEAD_ROLES:
+    if role not in LEAD_ROLES:  # one definition, in workflows.parties
         raise ValueError(f"role must be one of {', '.join(LEAD_ROLES)}")
     lead = agencies.lead_agency()
     with unit_of_work("That e-mail already has an account."):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -26,11 +27,13 @@ from portal.models import (
 from portal.services import agreements, cases, deadlines, default_notices, documents
 from portal.services.default_notices import Upload
 from portal.services.errors import NotFound, ServiceError
+from tests import factories
 from tests.conftest import PASSWORD
-from tests.services.helpers import REQ, effective
+from tests.services.helpers import REQ
 
 START = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)  # Tuesday, December 1, 10:00 am Pacific
 CURE_ENDS = datetime(2026, 12, 12, 7, 59, 59, tzinfo=UTC)  # Friday, Dec 11, 11:59:59 pm PST
+PACIFIC = ZoneInfo("America/Los_Angeles")  # the lead agency's time zone (LEAD_TIMEZONE)
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 PDF = b"%PDF-1.4\n% evidence\n"
 
@@ -109,7 +112,7 @@ def attached_pdf(mailbox, address: str, subject: str) -> bytes:
 def test_ssf_gives_notice_signed_by_its_signatory_and_mailed_to_the_agency(
     app, cast, mailbox, pki, clock
 ):
-    agreement = effective(cast)
+    agreement = factories.agreement(cast.agency)
     mailbox.clear()
     notice = give(cast.signatory, agreement)
 
@@ -120,6 +123,9 @@ def test_ssf_gives_notice_signed_by_its_signatory_and_mailed_to_the_agency(
         ["IV.B.5", "Passwords and inactivity"],
     ]
     assert notice.cure_ends_at == CURE_ENDS
+    # Read back from the database: the end of the last day in Sacramento, with its offset.
+    db.session.refresh(notice)
+    assert notice.cure_ends_at.astimezone(PACIFIC).isoformat() == "2026-12-11T23:59:59-08:00"
     assert notice.cure_rule_text == (
         "10 calendar days counted from the day after notice; "
         "ends 11:59:59 pm Pacific on Friday, December 11, 2026"
@@ -143,7 +149,7 @@ def test_ssf_gives_notice_signed_by_its_signatory_and_mailed_to_the_agency(
 
 
 def test_who_may_give_a_notice_and_what_it_must_say(app, cast, clock):
-    agreement = effective(cast)
+    agreement = factories.agreement(cast.agency)
     signer_only = "signed by SSF's signatory or by the agency's executive director"
     refusals = [
         (cast.admin, {}, signer_only),
@@ -166,7 +172,7 @@ def test_who_may_give_a_notice_and_what_it_must_say(app, cast, clock):
 
 
 def test_agency_gives_notice_through_its_ed_and_ssf_cures_it(app, cast, mailbox, pki, clock):
-    agreement = effective(cast)
+    agreement = factories.agreement(cast.agency)
     mailbox.clear()
     notice = give(cast.ed, agreement, provisions=["IV.A.7"], description="No help desk.")
     assert notice.issuer_side == "agency" and notice.defaulting_side == "lead"
@@ -196,7 +202,7 @@ def test_agency_gives_notice_through_its_ed_and_ssf_cures_it(app, cast, mailbox,
 def test_cure_attachments_are_stored_and_typed_by_their_content(app, cast, mailbox, clock):
     from portal import runtime
 
-    agreement = effective(cast)
+    agreement = factories.agreement(cast.agency)
     notice = give(cast.signatory, agreement)
     for bad in (Upload("tool.exe", b"MZ\x90\x00binary"), Upload("notes.txt", b"a\x00b")):
         with pytest.raises(ServiceError, match="attach PDF, PNG, JPEG or plain-text files only"):
@@ -226,7 +232,7 @@ def test_cure_attachments_are_stored_and_typed_by_their_content(app, cast, mailb
 
 
 def test_a_rejected_cure_runs_on_to_the_original_end_and_lapses(app, cast, mailbox, clock):
-    agreement = effective(cast)
+    agreement = factories.agreement(cast.agency)
     notice = give(cast.signatory, agreement)
     clock.move_to(START + timedelta(days=3))
     submit(cast.ed, notice)
@@ -253,7 +259,7 @@ def test_a_rejected_cure_runs_on_to_the_original_end_and_lapses(app, cast, mailb
 
 
 def test_a_rejection_after_the_end_lapses_on_the_next_sweep(app, cast, clock):
-    agreement = effective(cast)
+    agreement = factories.agreement(cast.agency)
     notice = give(cast.signatory, agreement)
     clock.move_to(START + timedelta(days=9))
     submit(cast.ed, notice)
@@ -270,7 +276,7 @@ def test_a_rejection_after_the_end_lapses_on_the_next_sweep(app, cast, clock):
 
 
 def test_a_withdrawn_notice_never_lapses(app, cast, mailbox, clock):
-    agreement = effective(cast)
+    agreement = factories.agreement(cast.agency)
     notice = give(cast.signatory, agreement)
     with pytest.raises(ServiceError, match="Only the party that gave the notice"):
         default_notices.withdraw(cast.ed, notice.id, reason="Mine", request=REQ)
@@ -290,7 +296,7 @@ def test_a_withdrawn_notice_never_lapses(app, cast, mailbox, clock):
 def test_uncured_notice_reminds_lapses_by_itself_and_the_issuer_declares(
     app, cast, mailbox, pki, clock
 ):
-    agreement = effective(cast)
+    agreement = factories.agreement(cast.agency)
     notice = give(cast.signatory, agreement)
     for too_early in (
         lambda: declare(cast.signatory, notice),
@@ -343,7 +349,7 @@ def test_uncured_notice_reminds_lapses_by_itself_and_the_issuer_declares(
 
 
 def test_an_agency_that_gave_notice_declares_through_its_ed(app, cast, pki, clock):
-    agreement = effective(cast)
+    agreement = factories.agreement(cast.agency)
     notice = give(cast.ed, agreement, provisions=["IV.A.7"])
     clock.move_to(CURE_ENDS)
     assert sweep(app) == 3  # two reminders, then the lapse
@@ -357,7 +363,7 @@ def test_an_agency_that_gave_notice_declares_through_its_ed(app, cast, pki, cloc
 
 
 def test_the_issuer_may_waive_a_lapsed_default(app, cast, mailbox, clock):
-    agreement = effective(cast)
+    agreement = factories.agreement(cast.agency)
     notice = give(cast.signatory, agreement)
     clock.move_to(CURE_ENDS + timedelta(minutes=1))
     sweep(app)
@@ -377,7 +383,7 @@ def test_the_issuer_may_waive_a_lapsed_default(app, cast, mailbox, clock):
 
 
 def test_another_agency_gets_not_found_on_every_remedy(app, cast, clock):
-    agreement = effective(cast)
+    agreement = factories.agreement(cast.agency)
     notice = give(cast.signatory, agreement)
     cure = submit(cast.ed, notice, [Upload("proof.pdf", PDF)])
     version = notice.document.current
@@ -420,15 +426,16 @@ def _storage_root(app) -> Path:
 
 
 def test_storage_failing_while_giving_notice_leaves_nothing_behind(app, cast, mailbox, tmp_path):
+    from portal import runtime
     from portal.storage import LocalStorage
 
     with time_machine.travel(START, tick=False):
-        agreement = effective(cast)
+        agreement = factories.agreement(cast.agency)
         mailbox.clear()
         root = _storage_root(app)
         before = sum(1 for p in root.rglob("*") if p.is_file())
         parts = app.extensions["portal"]
-        good = parts["storage"]
+        good = runtime.storage()
         blocker = tmp_path / "not-a-dir"
         blocker.write_text("x")  # a storage root under a regular file: every write fails
         parts["storage"] = LocalStorage(blocker / "docs")
@@ -446,7 +453,7 @@ def test_signing_failing_while_giving_notice_leaves_nothing_behind(app, cast, ma
     from portal.documents.signing import DocumentSigner
 
     with time_machine.travel(START, tick=False):
-        agreement = effective(cast)
+        agreement = factories.agreement(cast.agency)
         mailbox.clear()
         root = _storage_root(app)
         before = sum(1 for p in root.rglob("*") if p.is_file())
@@ -462,34 +469,11 @@ def test_signing_failing_while_giving_notice_leaves_nothing_behind(app, cast, ma
         assert count(DocumentVersion, DocumentVersion.document_id == notice.document_id) == 2
 
 
-def test_a_cure_after_the_end_is_refused_even_before_the_sweep_runs(app, cast):
-    from datetime import UTC, datetime, timedelta
-
-    import pytest
-    import time_machine
-
-    from portal.services import default_notices
-    from portal.services.errors import ServiceError
-    from tests.conftest import PASSWORD
-    from tests.services.helpers import REQ, effective
-
-    with time_machine.travel(datetime(2026, 11, 24, 18, 0, tzinfo=UTC), tick=False):
-        agreement = effective(cast)
-        notice = default_notices.give(
-            cast.signatory,
-            agreement.id,
-            provisions=["V.E.12"],
-            description="Late report",
-            cure_required="Report it",
-            password=PASSWORD,
-            intent=True,
-            consent=True,
-            request=REQ,
-        )
-    late = time_machine.travel(notice.cure_ends_at + timedelta(seconds=1), tick=False)
-    refused = pytest.raises(ServiceError, match="cure period ended .*no longer be submitted")
-    with late, refused:
-        default_notices.submit_cure(cast.ed, notice.id, text="Done", uploads=[], request=REQ)
+def test_a_cure_after_the_end_is_refused_even_before_the_sweep_runs(app, cast, clock):
+    notice = give(cast.signatory, factories.agreement(cast.agency))
+    clock.move_to(CURE_ENDS + timedelta(seconds=1))
+    with pytest.raises(ServiceError, match="cure period ended .*no longer be submitted"):
+        submit(cast.ed, notice)
     assert notice.state == "cure_period" and not notice.cures
 
 
@@ -499,7 +483,7 @@ def test_signing_failing_while_declaring_termination_changes_nothing(app, cast, 
     from portal import runtime
     from portal.documents.signing import DocumentSigner
 
-    agreement = effective(cast)
+    agreement = factories.agreement(cast.agency)
     notice = give(cast.signatory, agreement)
     clock.move_to(CURE_ENDS)
     assert sweep(app) >= 1 and notice.state == "lapsed"
