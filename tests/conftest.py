@@ -132,51 +132,48 @@ class Cast:
 
 @pytest.fixture
 def cast(app, mailbox) -> Cast:
-    from portal.services import agencies, auth, setup
-    from portal.services.access import RequestInfo
-    from portal.services.unit import unit_of_work
+    """SSF's staff and two partner agencies with their people, each with PASSWORD set.
+
+    The portal's own first-run setup makes the lead agency, the shipped template and the
+    holiday calendar; the people and agencies are rows from tests/factories.py, as if
+    registered and invited (tests/services/test_agency_registration.py and the auth pages
+    test those services themselves). Nothing is queued for the mailbox.
+    """
+    from portal.services import setup
+    from tests import factories
 
     setup.initialize()
-    admin = setup.add_lead_person(
-        email="admin@ssf.test",
-        name="Ada Admin",
-        title="HMIS Administrator",
-        role="ssf_admin",
-        password=PASSWORD,
+    admin = factories.lead_person(
+        email="admin@ssf.test", name="Ada Admin", title="HMIS Administrator", role="ssf_admin"
     )
-    signatory = setup.add_lead_person(
-        email="sign@ssf.test",
-        name="Sol Signer",
-        title="CEO",
-        role="ssf_signatory",
-        password=PASSWORD,
+    signatory = factories.lead_person(
+        email="sign@ssf.test", name="Sol Signer", title="CEO", role="ssf_signatory"
     )
-    auditor = setup.add_lead_person(
-        email="audit@ssf.test", name="Aud Itor", title="Auditor", role="auditor", password=PASSWORD
+    auditor = factories.lead_person(
+        email="audit@ssf.test", name="Aud Itor", title="Auditor", role="auditor"
     )
-    req = RequestInfo(ip="127.0.0.1", user_agent="pytest")
 
     def register(name: str, ed_email: str, so_email: str):
-        agency = agencies.register(
-            admin,
-            legal_name=name,
-            address="1 Main St\nSacramento, CA",
-            vawa_provider=False,
-            executive_director=agencies.Contact("Eve Director", "Executive Director", ed_email),
-            security_officer=agencies.Contact("Sam Officer", "Security Officer", so_email),
-            request=req,
+        agency = factories.agency(name, created_by=admin)
+        ed = factories.person(
+            agency,
+            email=ed_email,
+            name="Eve Director",
+            title="Executive Director",
+            role="agency_ed",
         )
-        for person in agency.people:
-            with unit_of_work():
-                token = auth.invite(person, purpose="test")
-            auth.accept_invitation(token, PASSWORD, PASSWORD, req)
-        ed = next(p for p in agency.people if p.role == "agency_ed")
-        so = next(p for p in agency.people if p.role == "agency_security_officer")
+        so = factories.person(
+            agency,
+            email=so_email,
+            name="Sam Officer",
+            title="Security Officer",
+            role="agency_security_officer",
+        )
         return agency, ed, so
 
     agency, ed, officer = register("Hope & Harbor <Shelter>", "ed@hope.test", "so@hope.test")
     other, other_ed, _ = register("Other Agency", "ed@other.test", "so@other.test")
-    mailbox.clear()  # the setup's invitations are not what tests look at
+    mailbox.clear()
     return Cast(admin, signatory, auditor, agency, ed, officer, other, other_ed)
 
 
