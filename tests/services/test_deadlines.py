@@ -11,13 +11,14 @@ import time_machine
 from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 
-from portal import clock, jobs
+from portal import jobs
 from portal.documents.verify import verify_pdf
 from portal.extensions import db
 from portal.models import Deadline, DefaultNotice, OutboxMessage, Transition
 from portal.services import deadlines, default_notices, documents, holidays
+from tests import factories
 from tests.conftest import PASSWORD
-from tests.services.helpers import REQ, effective
+from tests.services.helpers import REQ
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 
@@ -154,7 +155,7 @@ def test_notice_given_before_the_fall_dst_change_lapses_after_it(app, cast, pki)
     given = at(2026, 10, 28, 9, 15)  # Wednesday, PDT
     end = datetime(2026, 11, 8, 7, 59, 59, tzinfo=UTC)  # Saturday, Nov 7, 11:59:59 pm PST
     with time_machine.travel(given, tick=False) as traveller:
-        notice = give(cast, effective(cast))
+        notice = give(cast, factories.agreement(cast.agency))
         assert notice.cure_ends_at == end
         assert notice.cure_rule_text.endswith("on Saturday, November 7, 2026")
         report = verify_pdf(documents.read_bytes(notice.document.current), pki.trust_roots)
@@ -171,7 +172,7 @@ def test_reminders_keep_the_local_time_across_the_spring_dst_change(app, cast):
     end = datetime(2027, 3, 16, 6, 59, 59, tzinfo=UTC)  # Monday, Mar 15, 11:59:59 pm PDT
     three_days_before = datetime(2027, 3, 13, 7, 59, 59, tzinfo=UTC)  # Fri, Mar 12, PST
     with time_machine.travel(at(2027, 3, 5, 10), tick=False) as traveller:
-        notice = give(cast, effective(cast))
+        notice = give(cast, factories.agreement(cast.agency))
         assert notice.cure_ends_at == end
         assert [r.astimezone(PACIFIC).time() for r in reminders(notice)] == [time(23, 59, 59)] * 2
         assert reminders(notice) == [three_days_before, end - timedelta(days=1)]
@@ -188,7 +189,7 @@ def test_notice_given_at_1130_pm_pacific_counts_from_that_local_day(app, cast):
     given = datetime(2026, 12, 2, 7, 30, tzinfo=UTC)  # Tuesday, Dec 1, 11:30 pm PST
     end = datetime(2026, 12, 12, 7, 59, 59, tzinfo=UTC)  # Friday, Dec 11, 11:59:59 pm PST
     with time_machine.travel(given, tick=False) as traveller:
-        notice = give(cast, effective(cast))
+        notice = give(cast, factories.agreement(cast.agency))
         assert notice.given_at == given and notice.cure_ends_at == end
         traveller.move_to(end - timedelta(seconds=1))
         sweep(app)
@@ -202,7 +203,7 @@ def test_a_rolled_end_over_new_year_holds_until_the_next_business_day(app, cast,
     monkeypatch.setitem(app.config, "CURE_PERIOD_ROLL", True)
     end = datetime(2027, 1, 5, 7, 59, 59, tzinfo=UTC)  # Monday, Jan 4, 2027, 11:59:59 pm PST
     with time_machine.travel(at(2026, 12, 22, 10), tick=False) as traveller:
-        notice = give(cast, effective(cast))
+        notice = give(cast, factories.agreement(cast.agency))
         assert notice.cure_ends_at == end
         assert "rolls to the next business day" in notice.cure_rule_text
         assert notice.cure_rule_text.endswith("on Monday, January 4, 2027")
@@ -221,7 +222,7 @@ def test_a_failing_handler_leaves_the_deadline_pending_and_it_fires_later(app, c
             raise OperationalError(statement, params, Exception("server closed the connection"))
 
     with time_machine.travel(at(2026, 12, 1, 10), tick=False) as traveller:
-        notice = give(cast, effective(cast))
+        notice = give(cast, factories.agreement(cast.agency))
         traveller.move_to(notice.cure_ends_at + timedelta(minutes=1))
         event.listen(db.engine, "before_cursor_execute", database_drops_the_transition)
         try:

@@ -26,7 +26,8 @@ from portal.extensions import db
 from portal.models import Deadline, DefaultNotice, OutboxMessage, Transition
 from portal.services import cases, deadlines
 from portal.services.unit import unit_of_work
-from tests.services.helpers import REQ, effective
+from tests import factories
+from tests.services.helpers import REQ
 from workflows.default_notice import DEFAULT_NOTICE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,9 +39,9 @@ on_postgresql = pytest.mark.skipif(
 
 
 def due_notices(cast, n: int) -> list[DefaultNotice]:
-    """`n` notices of default on a real agreement in effect, given twelve days ago, so each
-    cure period has ended and its one deadline is due (the reminders were never due later)."""
-    agreement = effective(cast)
+    """`n` notices of default on an agreement in effect, given twelve days ago, so each cure
+    period has ended and its one deadline is due (the reminders were never due later)."""
+    agreement = factories.agreement(cast.agency)
     given = clock.now() - timedelta(days=12)
     period = deadlines.compute(given, deadlines.rule("cure_period"))
     with unit_of_work():

@@ -25,8 +25,9 @@ from portal.services import (
     terminations,
 )
 from portal.services.errors import NotFound, ServiceError
+from tests import factories
 from tests.conftest import PASSWORD
-from tests.services.helpers import REQ, effective
+from tests.services.helpers import REQ
 
 START = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)  # Tuesday, December 1, 10:00 am Pacific
 ENDS = datetime(2027, 1, 1, 7, 59, 59, tzinfo=UTC)  # Thursday, Dec 31, 11:59:59 pm Pacific
@@ -78,7 +79,7 @@ def rows_of(case_type: str, case_id: int) -> list[Deadline]:
 def test_agency_gives_notice_and_the_agreement_ends_by_itself_on_the_date(
     app, cast, mailbox, pki, clock
 ):
-    agreement = effective(cast)
+    agreement = factories.agreement(cast.agency)
     mailbox.deliver()
     mailbox.clear()
     notice = give(cast.ed, agreement)
@@ -119,7 +120,8 @@ def test_agency_gives_notice_and_the_agreement_ends_by_itself_on_the_date(
 
 
 def test_after_termination_the_agencys_people_are_deactivated_and_records_stay(app, cast, clock):
-    agreement = effective(cast)
+    # With the documents the signatures made (stand-ins here), to show they are kept.
+    agreement = factories.agreement(cast.agency, documents=True)
     notice = give(cast.signatory, agreement)
     clock.move_to(ENDS + timedelta(hours=3))  # the scheduler was down; it catches up
     assert sweep(app) == 3
@@ -159,7 +161,7 @@ def test_after_termination_the_agencys_people_are_deactivated_and_records_stay(a
 
 
 def test_the_issuer_rescinds_before_the_date_and_nothing_ends(app, cast, mailbox, clock):
-    agreement = effective(cast)
+    agreement = factories.agreement(cast.agency)
     notice = give(cast.signatory, agreement)
     assert notice.issuer_side == "lead"
     clock.move_to(START + timedelta(days=20))
@@ -187,7 +189,7 @@ def test_the_issuer_rescinds_before_the_date_and_nothing_ends(app, cast, mailbox
 
 
 def test_who_may_give_notice_of_termination(app, cast, clock):
-    agreement = effective(cast)
+    agreement = factories.agreement(cast.agency)
     for actor in (cast.admin, cast.auditor, cast.officer):
         with pytest.raises(ServiceError, match="signed by SSF's signatory or by the agency's"):
             give(actor, agreement)
@@ -201,7 +203,7 @@ def test_who_may_give_notice_of_termination(app, cast, clock):
 
 
 def test_termination_closes_the_notices_still_open(app, cast, clock):
-    agreement = effective(cast)
+    agreement = factories.agreement(cast.agency)
     termination = give(cast.ed, agreement)
     clock.move_to(ENDS - timedelta(days=5))
     default = default_notice(cast.signatory, agreement)
@@ -225,7 +227,7 @@ def test_termination_closes_the_notices_still_open(app, cast, clock):
 
 
 def test_another_agency_gets_not_found_on_termination_notices(app, cast, clock):
-    agreement = effective(cast)
+    agreement = factories.agreement(cast.agency)
     notice = give(cast.ed, agreement)
     outsider = cast.other_ed
     for attempt in (
