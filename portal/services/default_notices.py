@@ -10,8 +10,6 @@ from __future__ import annotations
 import mimetypes
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
-
 from portal import clock, runtime
 from portal.extensions import db
 from portal.models import User
@@ -20,9 +18,7 @@ from portal.processes import Process, RuleSetting
 from portal.services import (
     access,
     agreements,
-    audit,
     cases,
-    deadlines,
     remedies,
     signing,
     terminations,
@@ -31,10 +27,18 @@ from portal.services.access import SYSTEM, RequestInfo, require_agency_visible
 from portal.services.errors import NotFound, ServiceError
 from portal.services.unit import unit_of_work
 from portal.services.validation import clean_text
-from workflows.calendar import period_words
 from workflows.default_notice import AGREEMENT_ENDED, DEFAULT_NOTICE, not_now_reason
 from workflows.engine import Option
 
+KIND = remedies.NoticeKind(
+    machine=DEFAULT_NOTICE,
+    model=DefaultNotice,
+    kind="default_notice",
+    title="Notice of Default",
+    prefix="ND",
+    path="default",
+    rule_name="cure_period",
+)
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 # Attachments are evidence: accept only kinds a reviewer can open safely, checked by content.
 _SIGNATURES = {b"%PDF-": "application/pdf", b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg"}
@@ -102,68 +106,49 @@ def give(
             raise ServiceError(f"Not provisions of this agreement: {', '.join(unknown)}.")
         text = clean_text(description, "Description of the default", max_len=20_000, multiline=True)
         cure = clean_text(cure_required, "What would cure it", max_len=20_000, multiline=True)
-        now = clock.now()
-        signing.confirm_signer(user, password, intent, consent, request, now)
-        rule = deadlines.rule("cure_period")
-        period = deadlines.compute(now, rule)
-        notice = DefaultNotice(
-            reference=_next_reference(agreement),
-            agreement=agreement,
-            agency_id=agreement.agency_id,
-            issuer_side=side,
-            state="cure_period",
-            provisions=[[c, known[c]] for c in chosen],
-            description=text,
-            cure_required=cure,
-            given_at=now,
-            given_by_id=user.id,
-            cure_ends_at=period.due_at,
-            cure_rule_text=period.text,
-        )
-        db.session.add(notice)
-        db.session.flush()
-        cases.record_creation(DEFAULT_NOTICE, notice, user, at=now, request=request)
-        notice.document = remedies.signed_notice(
-            case_type="default_notice",
-            case=notice,
-            kind="default_notice",
-            title="Notice of Default",
-            signer=user,
-            side=side,
-            paragraphs=[
-                f"{remedies.party_name(side, notice.agency)} gives notice under section VIII.B.3 "
-                f"of the HMIS Partner Agency Agreement that it believes "
-                f"{remedies.party_name(notice.defaulting_side, notice.agency)} is in default "
-                "of the provisions listed above.",
-                "The default:\n" + text,
-                "What would cure it:\n" + cure,
-                f"The defaulting party has {period_words(rule)} to cure the default. If it is "
-                "cured in time, the agreement continues in effect. If it is not, the party "
-                "giving this notice has the right to declare the agreement immediately "
-                "terminated.",
-            ],
-            provisions=[tuple(p) for p in notice.provisions],
-            details=[("Cure period ends", period.text), ("Notice given", _when(now))],
-            now=now,
-        )
-        audit.record(
+
+        def words(notice: DefaultNotice, period: remedies.Period) -> remedies.NoticeText:
+            issuer = remedies.party_name(side, notice.agency)
+            return remedies.NoticeText(
+                paragraphs=[
+                    f"{issuer} gives notice under section VIII.B.3 of the HMIS Partner Agency "
+                    f"Agreement that it believes "
+                    f"{remedies.party_name(notice.defaulting_side, notice.agency)} is in "
+                    "default of the provisions listed above.",
+                    "The default:\n" + text,
+                    "What would cure it:\n" + cure,
+                    f"The defaulting party has {period.words} to cure the default. If it is "
+                    "cured in time, the agreement continues in effect. If it is not, the party "
+                    "giving this notice has the right to declare the agreement immediately "
+                    "terminated.",
+                ],
+                provisions=[tuple(p) for p in notice.provisions],
+                details=[
+                    ("Cure period ends", period.ends.text),
+                    ("Notice given", _when(notice.given_at)),
+                ],
+                summary=f"Gave notice of default {notice.reference} on {agreement.reference}",
+                mail=f"{issuer} gave notice of default under the HMIS Partner Agency Agreement "
+                f"{agreement.reference}.\n\nCure period: {period.ends.text}.\n",
+            )
+
+        notice = remedies.give_notice(
+            KIND,
             user,
-            "default_notice.give",
-            notice,
-            f"Gave notice of default {notice.reference} on {agreement.reference}",
-            agency_id=notice.agency_id,
-            after={"state": notice.state},
+            agreement,
+            side,
+            password=password,
+            intent=intent,
+            consent=consent,
             request=request,
-            at=now,
-        )
-        remedies.notify_side(
-            notice.defaulting_side,
-            notice.agency,
-            f"Notice of Default {notice.reference}",
-            f"{remedies.party_name(side, notice.agency)} gave notice of default under the HMIS "
-            f"Partner Agency Agreement {agreement.reference}.\n\nCure period: {period.text}.\n\n"
-            f"Details and the signed notice: {remedies.base_url()}/notices/default/{notice.id}\n",
-            remedies.attachment(notice.document, f"{notice.reference}-notice-of-default.pdf"),
+            fields=lambda period: {
+                "provisions": [[c, known[c]] for c in chosen],
+                "description": text,
+                "cure_required": cure,
+                "cure_ends_at": period.ends.due_at,
+                "cure_rule_text": period.ends.text,
+            },
+            text=words,
         )
     return notice
 
@@ -172,11 +157,6 @@ def _when(instant) -> str:
     from portal.services.timefmt import local_datetime
 
     return local_datetime(instant)
-
-
-def _next_reference(agreement) -> str:
-    count = db.session.scalar(select(func.count()).select_from(DefaultNotice))
-    return f"ND-{agreement.agency_id:04d}-{count + 1:03d}"
 
 
 def _advance(

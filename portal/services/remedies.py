@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from portal import clock
 from portal.extensions import db
 from portal.models import Agency, Agreement, User
 from portal.models.remedies import DefaultNotice, TerminationNotice
 from portal.notify import outbox
-from portal.services import agencies, agreements, documents, identities, signing
-from portal.services.access import is_lead_staff, require_agency_visible
+from portal.services import (
+    agencies,
+    agreements,
+    audit,
+    cases,
+    deadlines,
+    documents,
+    identities,
+    signing,
+)
+from portal.services.access import RequestInfo, is_lead_staff, require_agency_visible
 from portal.services.errors import NotFound, ServiceError
 from portal.services.timefmt import local_date, short_date
+from workflows.calendar import DeadlineRule, period_words
+from workflows.engine import Machine
 from workflows.parties import LEAD_ACTING_ROLES
 
 Case = TypeVar("Case", DefaultNotice, TerminationNotice)
@@ -163,3 +177,113 @@ def signed_notice(
 def attachment(document, filename: str) -> list[dict]:
     version = document.current
     return [{"filename": filename, "storage_key": version.storage_key}]
+
+
+# --- giving a notice: the steps every kind of notice shares ---------------------------------
+
+
+@dataclass(frozen=True)
+class NoticeKind:
+    """What tells one kind of notice from another when it is given."""
+
+    machine: Machine
+    model: type
+    kind: str  # the document kind and the audit action's prefix
+    title: str  # "Notice of Default"
+    prefix: str  # of its references: "ND-0007-001"
+    path: str  # its page: /notices/<path>/<id>
+    rule_name: str  # the deadline rule its period runs by
+
+
+@dataclass(frozen=True)
+class Period:
+    """The notice's period: the rule in force and when it ends."""
+
+    rule: DeadlineRule
+    ends: deadlines.Computed
+
+    @property
+    def words(self) -> str:
+        """As the notice states it: "ten (10) days"."""
+        return period_words(self.rule)
+
+
+@dataclass(frozen=True)
+class NoticeText:
+    """What the signed notice and the e-mail to the other party say."""
+
+    paragraphs: list[str]
+    provisions: list[tuple[str, str]]
+    details: list[tuple[str, str]]
+    summary: str  # for the audit log
+    mail: str  # the e-mail's body, after the greeting
+
+
+def give_notice(
+    kind: NoticeKind,
+    user: User,
+    agreement: Agreement,
+    side: str,
+    *,
+    password: str,
+    intent: bool,
+    consent: bool,
+    request: RequestInfo,
+    fields: Callable[[Period], dict[str, Any]],
+    text: Callable[[Any, Period], NoticeText],
+):
+    """Gives a notice in the caller's transaction: the signer confirms, the period starts,
+    the case is recorded with its deadlines, the notice is certified and signed, the audit
+    log says so and the other party is mailed the signed PDF. `fields` gives the kind's own
+    columns; `text` its words."""
+    now = clock.now()
+    signing.confirm_signer(user, password, intent, consent, request, now)
+    rule = deadlines.rule(kind.rule_name)
+    period = Period(rule, deadlines.compute(now, rule))
+    count = db.session.scalar(select(func.count()).select_from(kind.model))
+    notice = kind.model(
+        reference=f"{kind.prefix}-{agreement.agency_id:04d}-{count + 1:03d}",
+        agreement=agreement,
+        agency_id=agreement.agency_id,
+        issuer_side=side,
+        state=kind.machine.initial,
+        given_at=now,
+        given_by_id=user.id,
+        **fields(period),
+    )
+    db.session.add(notice)
+    db.session.flush()
+    cases.record_creation(kind.machine, notice, user, at=now, request=request)
+    words = text(notice, period)
+    notice.document = signed_notice(
+        case_type=kind.machine.name,
+        case=notice,
+        kind=kind.kind,
+        title=kind.title,
+        signer=user,
+        side=side,
+        paragraphs=words.paragraphs,
+        provisions=words.provisions,
+        details=words.details,
+        now=now,
+    )
+    audit.record(
+        user,
+        f"{kind.kind}.give",
+        notice,
+        words.summary,
+        agency_id=notice.agency_id,
+        after={"state": notice.state},
+        request=request,
+        at=now,
+    )
+    slug = kind.title.lower().replace(" ", "-")
+    notify_side(
+        "agency" if side == "lead" else "lead",
+        notice.agency,
+        f"{kind.title} {notice.reference}",
+        f"{words.mail}\nDetails and the signed notice: {base_url()}/notices/{kind.path}/"
+        f"{notice.id}\n",
+        attachment(notice.document, f"{notice.reference}-{slug}.pdf"),
+    )
+    return notice

@@ -8,23 +8,32 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from portal import clock
 from portal.extensions import db
 from portal.models import Agreement, User
 from portal.models.remedies import TerminationNotice
 from portal.processes import Process, RuleSetting
-from portal.services import agreements, audit, cases, deadlines, remedies, signing
+from portal.services import agreements, audit, cases, remedies
 from portal.services.access import SYSTEM, RequestInfo
 from portal.services.errors import ServiceError
 from portal.services.timefmt import local_datetime
 from portal.services.unit import unit_of_work
 from portal.services.validation import clean_text
 from workflows.agreement import AGREEMENT
-from workflows.calendar import period_words
 from workflows.default_notice import AGREEMENT_ENDED
 from workflows.termination_notice import TERMINATION_NOTICE
+
+KIND = remedies.NoticeKind(
+    machine=TERMINATION_NOTICE,
+    model=TerminationNotice,
+    kind="termination_notice",
+    title="Notice of Termination",
+    prefix="NT",
+    path="termination",
+    rule_name="termination_notice",
+)
 
 
 def get(viewer: User, notice_id: int) -> TerminationNotice:
@@ -70,68 +79,43 @@ def give(
                 f"agreement {pending.rule_text}."
             )
         why = clean_text(reason, "Reason", max_len=20_000, required=False, multiline=True)
-        now = clock.now()
-        signing.confirm_signer(user, password, intent, consent, request, now)
-        rule = deadlines.rule("termination_notice")
-        period = deadlines.compute(now, rule)
-        count = db.session.scalar(select(func.count()).select_from(TerminationNotice))
-        notice = TerminationNotice(
-            reference=f"NT-{agreement.agency_id:04d}-{count + 1:03d}",
-            agreement=agreement,
-            agency_id=agreement.agency_id,
-            issuer_side=side,
-            state="notice_period",
-            reason=why,
-            given_at=now,
-            given_by_id=user.id,
-            effective_at=period.due_at,
-            rule_text=period.text,
-        )
-        db.session.add(notice)
-        db.session.flush()
-        cases.record_creation(TERMINATION_NOTICE, notice, user, at=now, request=request)
-        paragraphs = [
-            f"{remedies.party_name(side, notice.agency)} gives {period_words(rule)}' prior "
-            f"written notice under section VIII.B.1 that it terminates the HMIS Partner Agency "
-            f"Agreement {agreement.reference}.",
-            f"The agreement ends {period.text}.",
-        ]
-        if why:
-            paragraphs.append("Reason:\n" + why)
-        notice.document = remedies.signed_notice(
-            case_type="termination_notice",
-            case=notice,
-            kind="termination_notice",
-            title="Notice of Termination",
-            signer=user,
-            side=side,
-            paragraphs=paragraphs,
-            provisions=[("VIII.B.1", "Termination on thirty days' notice")],
-            details=[
-                ("Termination takes effect", period.text),
-                ("Notice given", local_datetime(now)),
-            ],
-            now=now,
-        )
-        audit.record(
+
+        def words(notice: TerminationNotice, period: remedies.Period) -> remedies.NoticeText:
+            issuer = remedies.party_name(side, notice.agency)
+            paragraphs = [
+                f"{issuer} gives {period.words}' prior written notice under section VIII.B.1 "
+                f"that it terminates the HMIS Partner Agency Agreement {agreement.reference}.",
+                f"The agreement ends {period.ends.text}.",
+            ]
+            if why:
+                paragraphs.append("Reason:\n" + why)
+            return remedies.NoticeText(
+                paragraphs=paragraphs,
+                provisions=[("VIII.B.1", f"Termination on {period.words}' notice")],
+                details=[
+                    ("Termination takes effect", period.ends.text),
+                    ("Notice given", local_datetime(notice.given_at)),
+                ],
+                summary=f"Gave notice of termination {notice.reference} of {agreement.reference}",
+                mail=f"{issuer} gave notice that the HMIS Partner Agency Agreement "
+                f"{agreement.reference} terminates; it ends {period.ends.text}.\n",
+            )
+
+        notice = remedies.give_notice(
+            KIND,
             user,
-            "termination_notice.give",
-            notice,
-            f"Gave notice of termination {notice.reference} of {agreement.reference}",
-            agency_id=notice.agency_id,
-            after={"state": notice.state},
+            agreement,
+            side,
+            password=password,
+            intent=intent,
+            consent=consent,
             request=request,
-            at=now,
-        )
-        other = "agency" if side == "lead" else "lead"
-        remedies.notify_side(
-            other,
-            notice.agency,
-            f"Notice of Termination {notice.reference}",
-            f"{remedies.party_name(side, notice.agency)} gave notice that the HMIS Partner "
-            f"Agency Agreement {agreement.reference} terminates; it ends {period.text}.\n"
-            f"{remedies.base_url()}/notices/termination/{notice.id}\n",
-            remedies.attachment(notice.document, f"{notice.reference}-notice-of-termination.pdf"),
+            fields=lambda period: {
+                "reason": why,
+                "effective_at": period.ends.due_at,
+                "rule_text": period.ends.text,
+            },
+            text=words,
         )
     return notice
 
