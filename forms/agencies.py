@@ -27,6 +27,6 @@ class DesignateForm(FlaskForm):
     title = StringField("Representative's title", validators=[DataRequired(), Length(max=200)])
     email = EmailField("Representative's e-mail", validators=[DataRequired(), Length(max=254)])
     reason = TextAreaField(
-        "Why SSF designates this person", validators=[DataRequired(), Length(max=2000)]
+        "Why the lead agency designates this person", validators=[DataRequired(), Length(max=2000)]
     )
     submit = SubmitField("Designate signer")

@@ -9,6 +9,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
+from forms.common import ConsentField
+
 
 class ActionForm(FlaskForm):
     """A button that changes a case; the version guards against acting on a stale page."""
@@ -22,10 +24,7 @@ class ReasonForm(ActionForm):
 
 
 class SignForm(ActionForm):
-    consent = BooleanField(
-        "I agree to do business electronically with Sacramento Steps Forward and that my "
-        "electronic signature has the same effect as a handwritten one."
-    )
+    consent = ConsentField()
     intent = BooleanField(
         "I have read this document and I intend to sign it.",
         validators=[DataRequired(message="Confirm that you intend to sign.")],

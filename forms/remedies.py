@@ -15,10 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-CONSENT = (
-    "I agree to do business electronically with Sacramento Steps Forward and that my "
-    "electronic signature has the same effect as a handwritten one."
-)
+from forms.common import ConsentField
 
 
 class DefaultNoticeForm(FlaskForm):
@@ -33,7 +30,7 @@ class DefaultNoticeForm(FlaskForm):
     cure_required = TextAreaField(
         "What would cure it", validators=[DataRequired(), Length(max=20_000)]
     )
-    consent = BooleanField(CONSENT)
+    consent = ConsentField()
     intent = BooleanField(
         "I intend to sign this notice of default.",
         validators=[DataRequired(message="Confirm that you intend to sign.")],
@@ -52,7 +49,7 @@ class CureForm(FlaskForm):
 
 
 class DeclarationForm(FlaskForm):
-    consent = BooleanField(CONSENT)
+    consent = ConsentField()
     intent = BooleanField(
         "I intend to sign this declaration; the agreement ends at once.",
         validators=[DataRequired(message="Confirm that you intend to sign.")],
@@ -63,7 +60,7 @@ class DeclarationForm(FlaskForm):
 
 class TerminationNoticeForm(FlaskForm):
     reason = TextAreaField("Reason (optional)", validators=[Optional(), Length(max=20_000)])
-    consent = BooleanField(CONSENT)
+    consent = ConsentField()
     intent = BooleanField(
         "I intend to sign this notice of termination.",
         validators=[DataRequired(message="Confirm that you intend to sign.")],

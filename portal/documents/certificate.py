@@ -16,7 +16,7 @@ from reportlab.lib.units import inch
 from reportlab.platypus import CondPageBreak, Flowable, Spacer, Table, TableStyle
 from reportlab.platypus import Paragraph as PdfParagraph
 
-from portal.documents.render import PDF_AUTHOR, build_pdf, document_fonts, paragraph_styles
+from portal.documents.render import build_pdf, document_fonts, paragraph_styles
 
 CERTIFICATE_TITLE = "Certificate of Completion"
 _FRAME_WIDTH = 456.0  # letter width less 1 in margins and the frame's 6 pt paddings
@@ -149,6 +149,7 @@ def _heading(text: str) -> list[Flowable]:
 
 def render_certificate(
     *,
+    lead_agency_name: str,
     case_title: str,
     case_reference: str,
     agency_name: str,
@@ -157,10 +158,13 @@ def render_certificate(
     documents: Sequence[CertificateDocument],
     generated_at: str,
 ) -> bytes:
-    """The certificate of completion PDF (unsigned; deterministic for the same input)."""
+    """The certificate of completion PDF (unsigned; deterministic for the same input).
+
+    `lead_agency_name` is the HMIS Lead Agency that issues and seals it.
+    """
     styles = paragraph_styles()
     story: list[Flowable] = [
-        PdfParagraph(xml_escape(PDF_AUTHOR), styles["kicker"]),
+        PdfParagraph(f"{xml_escape(lead_agency_name)} · HMIS Partner Portal", styles["kicker"]),
         PdfParagraph(CERTIFICATE_TITLE, styles["title"]),
         _summary(case_title, case_reference, agency_name, status, generated_at),
         *_heading("Documents"),
@@ -187,5 +191,6 @@ def render_certificate(
         story,
         footer_prefix=f"{CERTIFICATE_TITLE} · {case_reference}",
         title=f"{CERTIFICATE_TITLE}: {case_title}",
+        author=lead_agency_name,
         subject=f"Audit trail of case {case_reference} for {agency_name}",
     )

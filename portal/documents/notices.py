@@ -269,6 +269,7 @@ def render_notice(
         flowables,
         footer_prefix=f"{title} · {clean_reference}",
         title=f"{title} {clean_reference}",
+        author=_clean(from_party),
         subject=f"{title} ({kind}) under {_clean(agreement_reference)} from "
         f"{_clean(from_party)} to {_clean(to_party)}, given {_clean(given_on)}",
     )

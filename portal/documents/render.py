@@ -50,8 +50,7 @@ from portal.documents.template_text import (
     to_plain_text,
 )
 
-PDF_AUTHOR = "Sacramento Steps Forward HMIS Portal"
-PDF_CREATOR = "HMIS Partner Portal"
+PDF_CREATOR = "HMIS Partner Portal"  # the author is the party issuing the document
 DEFAULT_LEAD_AGENCY_ROLE = "as the HMIS Lead Agency for the Sacramento Continuum of Care"
 SIGNATURE_BOX_SIZE = (240.0, 60.0)
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
@@ -157,8 +156,13 @@ def footer_drawer(prefix: str) -> Callable[[Canvas, int, int], None]:
     return draw
 
 
-def build_pdf(story: list[Flowable], *, footer_prefix: str, title: str, subject: str) -> bytes:
-    """Lay out `story` on letter pages with the numbered footer; deterministic bytes."""
+def build_pdf(
+    story: list[Flowable], *, footer_prefix: str, title: str, subject: str, author: str
+) -> bytes:
+    """Lay out `story` on letter pages with the numbered footer; deterministic bytes.
+
+    `author` is the party issuing the document (the lead agency, or a notice's issuer).
+    """
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,
@@ -169,7 +173,7 @@ def build_pdf(story: list[Flowable], *, footer_prefix: str, title: str, subject:
         bottomMargin=inch,
         title=title,
         subject=subject,
-        author=PDF_AUTHOR,
+        author=author,
         creator=PDF_CREATOR,
         lang="en-US",
         invariant=1,
@@ -337,7 +341,7 @@ def _title_block(
         PdfParagraph(xml_escape(title), styles["title"]),
         PdfParagraph("between", styles["centre"]),
         PdfParagraph(value("lead_agency_name"), styles["party"]),
-        PdfParagraph(f"{xml_escape(lead_agency_role)} (SSF),", styles["centre"]),
+        PdfParagraph(f"{xml_escape(lead_agency_role)},", styles["centre"]),
         PdfParagraph("and", styles["centre"]),
         PdfParagraph(value("agency_name"), styles["party"]),
         PdfParagraph(f"{value('agency_address')} (the Partner Agency)", styles["centre"]),
@@ -347,7 +351,7 @@ def _title_block(
     lines = [
         title,
         "between",
-        f"{plain_text('{{lead_agency_name}}', values)}, {lead_agency_role} (SSF),",
+        f"{plain_text('{{lead_agency_name}}', values)}, {lead_agency_role},",
         "and",
         f"{plain_text('{{agency_name}}', values)}, {plain_text('{{agency_address}}', values)}"
         " (the Partner Agency)",
@@ -485,6 +489,7 @@ def render_agreement(
         title_flowables + story.flowables + signature_flowables,
         footer_prefix=f"Template version {template_version} · Revised {revised_date}",
         title=title,
+        author=lead,
         subject=f"{title} between {lead} and {agency} "
         f"(template version {template_version}, revised {revised_date})",
     )

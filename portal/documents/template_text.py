@@ -33,7 +33,7 @@ PLACEHOLDERS: dict[str, str] = {
     "agency_address": "Street address of the Partner Agency (line breaks become commas)",
     "executive_director_name": "Name of the Partner Agency's executive director",
     "executive_director_title": "Title of that person, e.g. 'Executive Director' or 'CEO'",
-    "lead_agency_name": "Name of the HMIS Lead Agency, e.g. 'Sacramento Steps Forward'",
+    "lead_agency_name": "Name of the HMIS Lead Agency (the portal's LEAD_AGENCY_NAME setting)",
     "template_version": "Version label of this template, e.g. '1'",
     "revised_date": "Revision date printed on the template, e.g. '06/19/2015'",
 }

@@ -91,13 +91,16 @@ def init_pki(
     directory: Path,
     passphrase: bytes,
     *,
-    organization: str = "Sacramento Steps Forward",
+    organization: str,
     pkcs12_path: Path | None = None,
     pkcs12_passphrase: bytes | None = None,
     now: datetime | None = None,
     lifetimes: certificates.Lifetimes | None = None,
 ) -> bool:
     """Creates the CA hierarchy, TSA and seal in `directory` unless present.
+
+    `organization` names the lead agency in every certificate (the portal passes its
+    LEAD_AGENCY_NAME setting; see portal.runtime.init_pki).
 
     Returns False when the PKI already existed (nothing is touched then).
     """

@@ -12,6 +12,7 @@ from portal.models import Agency, SignerDesignation, User
 from portal.services import audit, auth
 from portal.services.access import RequestInfo, is_lead_staff, require_agency_visible, require_role
 from portal.services.errors import NotFound, ServiceError
+from portal.services.lead import lead_agency_name
 from portal.services.unit import unit_of_work
 from portal.services.validation import clean_email, clean_text
 
@@ -49,7 +50,7 @@ def register(
     security_officer: Contact,
     request: RequestInfo,
 ) -> Agency:
-    require_role(admin, "ssf_admin", message="Only an SSF HMIS admin can register agencies.")
+    require_role(admin, "ssf_admin", message="Only a lead agency HMIS admin can register agencies.")
     refusal = refusal_to_partner(bool(vawa_provider))
     if refusal:
         raise ServiceError(refusal)
@@ -88,7 +89,7 @@ def register(
             so,
             purpose=(
                 f"You are the HMIS security officer for {name} on the HMIS Partner Portal of "
-                "Sacramento Steps Forward."
+                f"{lead_agency_name()}."
             ),
         )
     return agency
@@ -154,7 +155,7 @@ def designated_signer(agency: Agency) -> SignerDesignation | None:
 
 
 def may_sign_for(user: User, agency: Agency) -> bool:
-    """The agency's registered ED, or a representative SSF has designated for that agency."""
+    """The agency's registered ED, or a representative the lead agency designated for it."""
     if not user.active or user.agency_id != agency.id:
         return False
     if user.role == "agency_ed":
@@ -167,7 +168,9 @@ def designate_signer(
     admin: User, agency_id: int, representative: Contact, reason: str, request: RequestInfo
 ) -> SignerDesignation:
     """Designates a representative who may sign for the agency in place of its ED."""
-    require_role(admin, "ssf_admin", message="Only an SSF HMIS admin can designate a signer.")
+    require_role(
+        admin, "ssf_admin", message="Only a lead agency HMIS admin can designate a signer."
+    )
     with unit_of_work():
         agency = get(admin, agency_id)
         why = clean_text(reason, "Reason", max_len=2000, multiline=True)
@@ -177,7 +180,10 @@ def designate_signer(
             raise ServiceError(f"{email} belongs to another agency's account.")
         if user is None:
             user = _add_person(agency, representative, "agency_user", "Representative")
-            auth.invite(user, purpose=f"SSF designated you to sign for {agency.legal_name}.")
+            auth.invite(
+                user,
+                purpose=f"{lead_agency_name()} designated you to sign for {agency.legal_name}.",
+            )
         now = clock.now()
         previous = designated_signer(agency)
         if previous is not None:

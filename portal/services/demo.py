@@ -17,6 +17,7 @@ from portal.extensions import db
 from portal.models import Agreement, User
 from portal.services import agencies, agreements, auth, documents, setup
 from portal.services.access import RequestInfo
+from portal.services.lead import lead_agency_name
 from portal.services.unit import unit_of_work
 
 DEMO_PASSWORD = "demo-password-2026"
@@ -119,7 +120,8 @@ def play_journey(out: Path) -> list[Path]:
         signatory,
         river.id,
         provisions=["V.E.12"],
-        description="A user who left the agency in October was reported to SSF nine days late.",
+        description="A user who left the agency in October was reported to "
+        f"{lead_agency_name()} nine days late.",
         cure_required="Report every separation within one business day and confirm the "
         "separation procedure in writing.",
         **signed,

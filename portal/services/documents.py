@@ -12,6 +12,7 @@ from portal.extensions import db
 from portal.models import Document, DocumentVersion, Transition, User
 from portal.services.access import require_agency_visible
 from portal.services.errors import NotFound, ServiceError
+from portal.services.lead import lead_agency_name
 
 
 def new_document(
@@ -76,7 +77,7 @@ def read_bytes(version: DocumentVersion) -> bytes:
     except StorageIntegrityError as exc:
         raise ServiceError(
             "The stored copy of this document does not match its recorded fingerprint. "
-            "SSF has been alerted; do not rely on this copy."
+            f"{lead_agency_name()} has been alerted; do not rely on this copy."
         ) from exc
     except StorageError as exc:
         raise ServiceError(f"{exc} Try again shortly.") from exc

@@ -47,7 +47,9 @@ def publish(
     from portal.documents.template_text import TemplateError, parse_template
 
     if admin is not None:
-        require_role(admin, "ssf_admin", message="Only an SSF HMIS admin can publish templates.")
+        require_role(
+            admin, "ssf_admin", message="Only a lead agency HMIS admin can publish templates."
+        )
     with unit_of_work(f"Template version {version!r} already exists."):
         version = clean_text(version, "Version", max_len=40)
         if db.session.scalar(select(AgreementTemplate).where(AgreementTemplate.version == version)):

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import stat
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -14,7 +18,9 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from portal.pki import IssuedIdentity, Pki, PkiError, init_pki
 from portal.pki.files import read_key
-from tests.support.pki import PKI_PASSPHRASE
+from tests.support.pki import PKI_PASSPHRASE, SUITE_LEAD_AGENCY
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _cert(path) -> x509.Certificate:
@@ -35,15 +41,32 @@ def test_init_creates_every_file_once_and_keys_are_private(pki_dir, pki_passphra
         assert stat.S_IMODE(key.stat().st_mode) == 0o600
         assert b"ENCRYPTED PRIVATE KEY" in key.read_bytes()
     before = {p.name: p.read_bytes() for p in pki_dir.glob("*.pem")}
-    assert init_pki(pki_dir, pki_passphrase) is False
+    assert init_pki(pki_dir, pki_passphrase, organization=SUITE_LEAD_AGENCY) is False
     assert {p.name: p.read_bytes() for p in pki_dir.glob("*.pem")} == before
 
 
 @pytest.fixture(scope="module")
 def production_pki_dir(tmp_path_factory, pki_passphrase):
-    """A PKI made as `flask pki init` makes it: now, with the production lifetimes."""
+    """A PKI made by `flask pki init`: now, with the production lifetimes and the settings'
+    lead agency name."""
     directory = tmp_path_factory.mktemp("production-pki")
-    init_pki(directory, pki_passphrase)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PKI_", "LEAD_"))}
+    env |= {
+        "PORTAL_INSTANCE": str(tmp_path_factory.mktemp("pki-instance")),
+        "PKI_DIR": str(directory),
+        "PKI_PASSPHRASE": pki_passphrase.decode(),
+        "LEAD_AGENCY_NAME": "Valley Housing Collaborative",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "pki", "init"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Created certificate authority" in done.stdout
     return directory
 
 
@@ -66,8 +89,11 @@ def test_hierarchy_root_issuing_tsa_and_seal(production_pki_dir):
     assert eku.critical and list(eku.value) == [ExtendedKeyUsageOID.TIME_STAMPING]
     org = seal.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value
     common_name = seal.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
-    assert org == "Sacramento Steps Forward"
-    assert common_name == "Sacramento Steps Forward HMIS Document Seal"
+    assert org == "Valley Housing Collaborative"
+    assert common_name == "Valley Housing Collaborative HMIS Document Seal"
+    for cert in (root, issuing, tsa):
+        names = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+        assert [n.value for n in names] == ["Valley Housing Collaborative"]
 
 
 def test_person_certificate_names_the_person(pki, pki_dir):
@@ -121,7 +147,7 @@ def test_incomplete_pki_is_refused(pki_dir, tmp_path, pki_passphrase):
     partial.mkdir()
     (partial / "root-ca.pem").write_bytes((pki_dir / "root-ca.pem").read_bytes())
     with pytest.raises(PkiError, match="incomplete"):
-        init_pki(partial, pki_passphrase)
+        init_pki(partial, pki_passphrase, organization=SUITE_LEAD_AGENCY)
 
 
 def test_issuing_ca_from_pkcs12(pki_dir, pki_passphrase, tmp_path):
@@ -136,7 +162,13 @@ def test_issuing_ca_from_pkcs12(pki_dir, pki_passphrase, tmp_path):
         )
     )
     target = tmp_path / "from-p12"
-    assert init_pki(target, b"other passphrase", pkcs12_path=p12, pkcs12_passphrase=b"p12 secret")
+    assert init_pki(
+        target,
+        b"other passphrase",
+        organization=SUITE_LEAD_AGENCY,
+        pkcs12_path=p12,
+        pkcs12_passphrase=b"p12 secret",
+    )
     assert (target / "root-ca.pem").read_bytes() == (pki_dir / "root-ca.pem").read_bytes()
     assert not (target / "issuing-ca.key.pem").exists()
     assert not (target / "root-ca.key.pem").exists()

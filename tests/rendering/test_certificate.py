@@ -5,11 +5,11 @@ from portal.documents.certificate import (
     CertificateEvent,
     render_certificate,
 )
-from portal.documents.render import PDF_AUTHOR
 from tests.rendering.pdf_text import flat, needs_pdftotext, page_count, page_texts, reader
 
 pytestmark = needs_pdftotext
 
+LEAD = "Valley Housing <Collaborative> & Co"
 LONG_TOKEN = "Z" * 240  # no spaces: the cell must still wrap it, not cut it
 NAME = "Ana <b>&</b> Ruiz"
 
@@ -34,6 +34,7 @@ DOCUMENTS = [
 
 def certificate(events=None) -> bytes:
     return render_certificate(
+        lead_agency_name=LEAD,
         case_title="Partner Agency Agreement – Café Ñandú",
         case_reference="AGR-2025-0007",
         agency_name="Café Ñandú <b>&</b> Co",
@@ -97,11 +98,16 @@ def test_deterministic_and_titled(pdf):
     assert certificate() == pdf
     meta = reader(pdf).document_meta_view
     assert meta.title == "Certificate of Completion: Partner Agency Agreement – Café Ñandú"
-    assert meta.author == PDF_AUTHOR
+    assert meta.author == LEAD
+
+
+def test_the_lead_agency_issues_it(pages):
+    assert flat(pages[0]).startswith(f"{LEAD} · HMIS Partner Portal Certificate of Completion")
 
 
 def test_empty_case_still_renders():
     pdf = render_certificate(
+        lead_agency_name="L",
         case_title="t", case_reference="R-1", agency_name="a", status="draft",
         events=[], documents=[], generated_at="now",
     )  # fmt: skip

@@ -1,7 +1,7 @@
 import pytest
 
 from portal.documents.notices import NOTICE_TITLES, render_notice
-from portal.documents.render import PDF_AUTHOR, SIGNATURE_BOX_SIZE, PartyBlock
+from portal.documents.render import SIGNATURE_BOX_SIZE, PartyBlock
 from tests.rendering.pdf_text import (
     flat,
     media_box,
@@ -180,7 +180,8 @@ def test_same_input_same_bytes(rendered):
 def test_metadata(rendered):
     meta = reader(rendered.pdf).document_meta_view
     assert meta.title == "Notice of Default DN-2026-0003"
-    assert meta.author == PDF_AUTHOR
+    assert meta.author == "Sacramento Steps Forward"  # the issuer
+    assert reader(notice(from_party=AGENCY).pdf).document_meta_view.author == AGENCY
     assert "AGR-2025-0007" in meta.subject and AGENCY in meta.subject
 
 

@@ -25,6 +25,7 @@ CERTUTIL = "certutil"
 # date travel to it; people's certificates are then made under that same clock).
 SUITE_PKI_FROM = datetime(2026, 1, 1, tzinfo=UTC)
 SUITE_PKI_LIFETIMES = Lifetimes(*(timedelta(days=365 * 60),) * 4)
+SUITE_LEAD_AGENCY = "Sacramento Steps Forward"  # the LEAD_AGENCY_NAME the suite's app uses
 
 
 @pytest.fixture(scope="session")
@@ -35,7 +36,13 @@ def pki_passphrase() -> bytes:
 @pytest.fixture(scope="session")
 def pki_dir(tmp_path_factory, pki_passphrase) -> Path:
     directory = tmp_path_factory.mktemp("pki")
-    init_pki(directory, pki_passphrase, now=SUITE_PKI_FROM, lifetimes=SUITE_PKI_LIFETIMES)
+    init_pki(
+        directory,
+        pki_passphrase,
+        organization=SUITE_LEAD_AGENCY,
+        now=SUITE_PKI_FROM,
+        lifetimes=SUITE_PKI_LIFETIMES,
+    )
     return directory
 
 
