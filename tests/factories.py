@@ -166,8 +166,9 @@ def agreement(
     Its row is what the services leave: the current template, a PAA reference, the signer's
     name and title, the signature times and signers, the effective date in the lead agency's
     time zone, and one transition row per step (the history the pages and the termination
-    read). By default the acting people are the first SSF admin, the agency's executive
-    director and the first SSF signatory.
+    read); whoever signed has consented to do business electronically. By default the acting
+    people are the first SSF admin, the agency's executive director and the first SSF
+    signatory.
 
     No PDF is rendered or signed. `documents=True` adds the document rows the signatures
     would have made (and the certificate of completion once in effect), each version a
@@ -196,10 +197,12 @@ def agreement(
         elif event == "agency_signs":
             actor = signer or _executive_director(agency)
             row.agency_signed_at, row.agency_signed_by_id = at, actor.id
+            _consented(actor, at)
         else:
             actor = countersigner or _first("ssf_signatory")
             row.lead_signed_at, row.lead_signed_by_id = at, actor.id
             row.effective_on = local_date(at)
+            _consented(actor, at)
         target = AGREEMENT.event(event).target
         transitions[event] = _transition(row, event, row.state, target, actor, at)
         row.state = target
@@ -207,6 +210,12 @@ def agreement(
     if documents and path:
         _documents(row, transitions, at)
     return _commit(row)
+
+
+def _consented(signer: User, at: datetime) -> None:
+    """A signature needs consent to do business electronically, given once before the first."""
+    if signer.esign_consent_at is None:
+        signer.esign_consent_at, signer.esign_consent_ip = at, IP
 
 
 def _path_to(state: str) -> tuple[str, ...]:

@@ -13,8 +13,9 @@ from portal.models.deadlines import Holiday
 from portal.models.remedies import DefaultNotice, Suspension, TerminationNotice
 from portal.services import deadlines, default_notices, standing, suspensions, terminations
 from portal.views.remedies import time_left
+from tests import factories
 from tests.conftest import PASSWORD, csrf_token
-from tests.services.helpers import REQ, effective
+from tests.services.helpers import REQ
 
 PDF = b"%PDF-1.4\n% a cure report\n"
 
@@ -59,7 +60,7 @@ def reload(model, id_):
 
 
 def test_ssf_signatory_gives_notice_of_default_through_the_pages(client, app, cast, auth):
-    agreement = effective(cast)
+    agreement = factories.agreement(cast.agency)
     auth.login("sign@ssf.test")
     page = html(client.get(f"/agreements/{agreement.id}"))
     assert "Remedies" in page and "No notice has been given" in page
@@ -110,11 +111,12 @@ def test_ssf_signatory_gives_notice_of_default_through_the_pages(client, app, ca
 
 
 def test_time_left_is_computed_by_the_server(client, app, cast, auth):
-    notice = give_default(cast, effective(cast))
+    notice = give_default(cast, factories.agreement(cast.agency))
     auth.login("ed@hope.test")
-    with time_machine.travel(notice.cure_ends_at - timedelta(days=6, hours=4, minutes=30)):
+    left = timedelta(days=6, hours=4, minutes=30)
+    with time_machine.travel(notice.cure_ends_at - left, tick=False):
         assert "6 days 4 hours left" in html(client.get(f"/notices/default/{notice.id}"))
-    with time_machine.travel(notice.cure_ends_at + timedelta(minutes=5)):
+    with time_machine.travel(notice.cure_ends_at + timedelta(minutes=5), tick=False):
         shown = html(client.get(f"/notices/default/{notice.id}"))
     assert "Time left: <strong>ended</strong>" in shown
 
@@ -131,7 +133,7 @@ def test_time_left_words():
 
 
 def test_who_is_offered_to_give_notices(client, app, cast, auth):
-    agreement = effective(cast)
+    agreement = factories.agreement(cast.agency)
     auth.login("so@hope.test")
     page = html(client.get(f"/agreements/{agreement.id}"))
     assert "Remedies" in page and "/notices/default/give/" not in page
@@ -152,7 +154,7 @@ def test_who_is_offered_to_give_notices(client, app, cast, auth):
 
 
 def test_cure_with_attachments_rejected_then_accepted(client, app, cast, auth):
-    notice = give_default(cast, effective(cast))
+    notice = give_default(cast, factories.agreement(cast.agency))
     auth.login("ed@hope.test")
     page = client.get(f"/notices/default/{notice.id}")
     assert "Submit a cure" in html(page) and 'enctype="multipart/form-data"' in html(page)
@@ -230,7 +232,7 @@ def test_cure_with_attachments_rejected_then_accepted(client, app, cast, auth):
 
 
 def test_withdraw_needs_a_reason_and_the_issuer(client, app, cast, auth):
-    notice = give_default(cast, effective(cast))
+    notice = give_default(cast, factories.agreement(cast.agency))
     auth.login("ed@hope.test")
     page = client.get(f"/notices/default/{notice.id}")
     refused = client.post(
@@ -258,7 +260,7 @@ def test_withdraw_needs_a_reason_and_the_issuer(client, app, cast, auth):
 
 
 def test_declaring_waits_for_the_lapse_then_ends_the_agreement(client, app, cast, auth):
-    agreement = effective(cast)
+    agreement = factories.agreement(cast.agency)
     waived, declared = give_default(cast, agreement), give_default(cast, agreement, None, ["V.C.2"])
     auth.login("sign@ssf.test")
     early = client.get(f"/notices/default/{declared.id}/declare")
@@ -306,7 +308,7 @@ def test_declaring_waits_for_the_lapse_then_ends_the_agreement(client, app, cast
 
 
 def test_thirty_days_notice_given_shown_and_rescinded(client, app, cast, auth):
-    agreement = effective(cast)
+    agreement = factories.agreement(cast.agency)
     auth.login("ed@hope.test")
     form = client.get(f"/notices/termination/give/{agreement.id}")
     assert "30 calendar days counted from the day after notice" in html(form)
@@ -405,7 +407,7 @@ def test_only_ssf_admins_suspend(client, app, cast, auth):
 @pytest.fixture
 def remedies_of_hope(cast):
     """One of each remedy on the first agency, for the other agency's people to try."""
-    agreement = effective(cast)
+    agreement = factories.agreement(cast.agency)
     notice = give_default(cast, agreement)
     cure = submit_cure(cast, notice, [default_notices.Upload("r.pdf", PDF)])
     termination = terminations.give(
