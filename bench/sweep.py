@@ -6,9 +6,10 @@ one and with four sweeper processes, on PostgreSQL (when reachable) and on SQLit
 Each database is fresh and migrated with the project's own migrations (so the sweep reads
 through the real partial index). It holds `--pending` pending deadlines, of which `--due`
 are due, plus as many already fired ones as history. Each sweeper is a separate process
-running the portal's `deadlines.sweep()` — the code the scheduler runs — with a handler
-registered for a "bench" case type that records a Transition for each deadline, in the
-deadline's own transaction, as a real handler does. After every run the script checks that
+running the portal's `deadlines.sweep()` — the code the scheduler runs — with a "bench"
+process registered as every process is (its own small case table): the sweep loads each due
+deadline's case and its handler records a Transition, in the deadline's own transaction, as a
+real handler does. After every run the script checks that
 each due deadline fired exactly once, then marks them pending again for the next run.
 """
 
