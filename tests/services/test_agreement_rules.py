@@ -5,8 +5,9 @@ import pytest
 from portal.extensions import db
 from portal.services import agencies, agreements
 from portal.services.errors import Conflict, NotFound, ServiceError
+from tests import factories
 from tests.conftest import PASSWORD
-from tests.services.helpers import REQ, agency_signed, effective, sent_agreement
+from tests.services.helpers import REQ, agency_signed, sent_agreement
 
 
 def _sign(user, agreement, **kw):
@@ -38,13 +39,13 @@ def test_vawa_provider_on_record_cannot_be_sent_its_draft(app, cast):
 
 
 def test_no_second_agreement_while_one_is_open_or_in_effect(app, cast):
-    sent_agreement(cast)
+    factories.agreement(cast.agency, state="sent")
     with pytest.raises(ServiceError, match="cannot start while it is open"):
         agreements.create(cast.admin, cast.agency.id, REQ)
 
 
 def test_second_agreement_may_follow_a_voided_one(app, cast):
-    first = sent_agreement(cast)
+    first = factories.agreement(cast.agency, state="sent")
     agreements.void(cast.admin, first.id, reason="Wrong address", request=REQ)
     second = agreements.create(cast.admin, cast.agency.id, REQ)
     assert second.state == "draft"
@@ -77,7 +78,7 @@ def test_a_designated_representative_may_sign(app, cast):
 
 
 def test_another_agencys_people_cannot_see_or_act(app, cast):
-    agreement = sent_agreement(cast)
+    agreement = factories.agreement(cast.agency, state="sent")
     with pytest.raises(NotFound):
         agreements.get(cast.other_ed, agreement.id)
     with pytest.raises(NotFound):
@@ -112,7 +113,7 @@ def test_replayed_signature_is_refused_clearly(app, cast):
 
 
 def test_stale_page_is_a_conflict(app, cast):
-    agreement = sent_agreement(cast)
+    agreement = factories.agreement(cast.agency, state="sent")
     old = agreement.lock_version
     agreements.void(cast.admin, agreement.id, reason="Mistake", request=REQ)
     with pytest.raises(Conflict, match="changed since you opened it"):
@@ -120,7 +121,7 @@ def test_stale_page_is_a_conflict(app, cast):
 
 
 def test_decline_needs_a_reason_and_closes_it(app, cast):
-    agreement = sent_agreement(cast)
+    agreement = factories.agreement(cast.agency, state="sent")
     with pytest.raises(ServiceError, match="(?i)reason"):
         agreements.decline(cast.ed, agreement.id, reason="   ", request=REQ)
     declined = agreements.decline(cast.ed, agreement.id, reason="Board review pending", request=REQ)
@@ -128,7 +129,7 @@ def test_decline_needs_a_reason_and_closes_it(app, cast):
 
 
 def test_an_effective_agreement_cannot_be_voided(app, cast):
-    agreement = effective(cast)
+    agreement = factories.agreement(cast.agency)
     with pytest.raises(ServiceError):
         agreements.void(cast.admin, agreement.id, reason="no", request=REQ)
 

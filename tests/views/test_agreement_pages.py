@@ -2,6 +2,7 @@
 
 from portal.extensions import db
 from portal.models import Agreement
+from tests import factories
 from tests.conftest import PASSWORD, csrf_token
 from tests.services.helpers import sent_agreement
 
@@ -96,7 +97,7 @@ def test_sign_page_flow_for_the_ed(client, app, cast, auth):
 
 
 def test_other_agency_gets_404_for_every_id(client, app, cast, auth):
-    agreement = sent_agreement(cast)
+    agreement = factories.agreement(cast.agency, state="sent", documents=True)
     version_id = agreement.document.current.id
     auth.login("ed@other.test")
     for url in (
@@ -173,9 +174,7 @@ def test_upload_too_large_is_refused_plainly(client, app, cast):
 
 
 def test_agency_page_offers_the_signed_pdf_and_certificate(client, app, cast, auth):
-    from tests.services.helpers import effective
-
-    agreement = effective(cast)
+    agreement = factories.agreement(cast.agency, documents=True)
     auth.login("ed@hope.test")
     html = client.get(f"/agencies/{cast.agency.id}").get_data(as_text=True)
     assert f"/documents/versions/{agreement.document.current.id}.pdf" in html

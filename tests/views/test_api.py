@@ -3,6 +3,7 @@
 import io
 
 from portal.services import documents
+from tests import factories
 from tests.services.helpers import sent_agreement
 
 
@@ -12,7 +13,7 @@ def test_openapi_describes_the_paths(client, app):
 
 
 def test_agreements_need_login_and_stay_within_the_agency(client, app, cast, auth):
-    agreement = sent_agreement(cast)
+    agreement = factories.agreement(cast.agency, state="sent", documents=True)
     assert client.get("/api/v1/agreements").status_code == 401
     auth.login("ed@hope.test")
     mine = client.get(f"/api/v1/agreements/{agreement.id}").get_json()
