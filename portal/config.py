@@ -71,6 +71,8 @@ class Config:
         self.SMTP_STARTTLS = _bool("SMTP_STARTTLS", False)
         self.MAIL_FROM = env("MAIL_FROM", "HMIS Portal <hmis-portal@localhost>")
         self.MAIL_MAX_ATTEMPTS = _int("MAIL_MAX_ATTEMPTS", 8)
+        # Requests only queue e-mail; the scheduler's mail job delivers it this often (seconds).
+        self.MAIL_INTERVAL_SECONDS = _int("MAIL_INTERVAL_SECONDS", 5)
         # Uploads to /verify are PDFs of at most this many bytes.
         self.MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
         # Invitations to set a password expire after this many hours.

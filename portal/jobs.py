@@ -1,7 +1,10 @@
-"""The periodic sweep the scheduler process runs: fire due deadlines, deliver due e-mail.
+"""The periodic jobs the scheduler process runs: fire due deadlines, deliver due e-mail.
 
-APScheduler only triggers the sweep; the rules for what is due live in the services, and
-every row is claimed under a lock, so several scheduler processes are safe together.
+Requests only queue e-mail (in the outbox, with the change); the mail job delivers it every few
+seconds (`MAIL_INTERVAL_SECONDS`), so no page waits on the mail server. The deadline job runs
+on its own, longer interval. APScheduler only triggers the jobs; the rules for what is due live
+in the services, and every row is claimed under a lock, so several scheduler processes are safe
+together.
 """
 
 from __future__ import annotations
@@ -13,38 +16,84 @@ from flask import Flask
 log = logging.getLogger("portal.jobs")
 
 
-def sweep(app: Flask) -> dict[str, int]:
-    """Fires due deadlines (each exactly once), then delivers due e-mail."""
+def fire_deadlines(app: Flask) -> int:
+    """The deadline job: fires due deadlines, each exactly once; returns how many fired."""
     from portal.extensions import db
-    from portal.notify import outbox
     from portal.services import deadlines
 
     with app.app_context():
         try:
             fired = deadlines.sweep()
+        finally:
+            db.session.remove()
+    if fired:
+        log.info("fired %d deadline(s)", fired)
+    return fired
+
+
+def deliver_mail(app: Flask) -> int:
+    """The mail job: delivers e-mail due in the outbox; returns how many went out."""
+    from portal.extensions import db
+    from portal.notify import outbox
+
+    with app.app_context():
+        try:
             sent = outbox.deliver_pending(limit=200)
         finally:
             db.session.remove()
-    if fired or sent:
-        log.info("sweep: fired %d deadline(s), sent %d e-mail(s)", fired, sent)
+    if sent:
+        log.info("sent %d e-mail(s)", sent)
+    return sent
+
+
+def sweep(app: Flask) -> dict[str, int]:
+    """Both jobs once, deadlines first (their notices go out in the same pass)."""
+    fired = fire_deadlines(app)
+    sent = deliver_mail(app)
     return {"deadlines_fired": fired, "mail_sent": sent}
 
 
-def run_scheduler(app: Flask, *, interval_seconds: int = 60) -> None:
-    """Blocks: sweeps once now (catching up after downtime), then every interval."""
+def build_scheduler(
+    app: Flask, *, interval_seconds: int = 60, mail_interval_seconds: int | None = None
+):
+    """A blocking scheduler with the deadline job every `interval_seconds` and the mail job
+    every `mail_interval_seconds` (default: the app's MAIL_INTERVAL_SECONDS)."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
+    if mail_interval_seconds is None:
+        mail_interval_seconds = app.config["MAIL_INTERVAL_SECONDS"]
     scheduler = BlockingScheduler(timezone="UTC")
-    scheduler.add_job(
-        sweep,
-        "interval",
-        args=[app],
-        seconds=interval_seconds,
-        id="sweep",
-        max_instances=1,
-        coalesce=True,
-        misfire_grace_time=interval_seconds,
+    for job, job_id, seconds in (
+        (fire_deadlines, "deadlines", interval_seconds),
+        (deliver_mail, "mail", mail_interval_seconds),
+    ):
+        scheduler.add_job(
+            job,
+            "interval",
+            args=[app],
+            seconds=seconds,
+            id=job_id,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=seconds,
+        )
+    return scheduler
+
+
+def run_scheduler(
+    app: Flask, *, interval_seconds: int = 60, mail_interval_seconds: int | None = None
+) -> None:
+    """Blocks: sweeps once now (catching up after downtime), then runs both jobs on their
+    intervals."""
+    if mail_interval_seconds is None:
+        mail_interval_seconds = app.config["MAIL_INTERVAL_SECONDS"]
+    scheduler = build_scheduler(
+        app, interval_seconds=interval_seconds, mail_interval_seconds=mail_interval_seconds
     )
     sweep(app)
-    log.info("scheduler: sweeping every %d s", interval_seconds)
+    log.info(
+        "scheduler: deadlines every %d s, e-mail every %d s",
+        interval_seconds,
+        mail_interval_seconds,
+    )
     scheduler.start()

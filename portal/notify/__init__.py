@@ -1,1 +1,1 @@
-"""Notices to people: an outbox written with the change, delivered after it commits."""
+"""Notices to people: an outbox written with the change, delivered by the scheduler's mail job."""

@@ -1,8 +1,10 @@
 """Queueing e-mail with the change that causes it, and delivering it after commit.
 
 A message is a row written in the same transaction as the change: if the change rolls back,
-no e-mail goes out; if the mail server is down, the row waits and delivery is retried with
-back-off until it goes or has failed too often (then it is marked failed for SSF to see).
+no e-mail goes out. Requests only queue; the scheduler's mail job (portal.jobs.deliver_mail,
+every MAIL_INTERVAL_SECONDS) and `flask send-mail` deliver. If the mail server is down, the row
+waits and delivery is retried with back-off until it goes or has failed too often (then it is
+marked failed for SSF to see).
 """
 
 from __future__ import annotations
@@ -43,8 +45,8 @@ def deliver_pending(limit: int = 50) -> int:
     for message_id in _due_ids(limit):
         outcome = _deliver_one(message_id)
         if outcome is None:
-            # The mail server failed: the rest would only wait on it too (this may run right
-            # after a person's request). They keep their turn for the next sweep.
+            # The mail server failed: the rest would only wait on it too. They keep their turn
+            # for the next pass.
             break
         sent += outcome
     return sent

@@ -21,7 +21,8 @@ def unit_of_work(
 ) -> Iterator[None]:
     """Runs the body and commits; on any error nothing is kept and the person gets a message.
 
-    Mail queued in the body goes out only after the commit succeeded.
+    Mail queued in the body is committed with the change and only then can go out: the
+    scheduler's mail job delivers it within seconds, so no request waits on the mail server.
     """
     try:
         yield
@@ -43,14 +44,3 @@ def unit_of_work(
     except BaseException:
         db.session.rollback()
         raise
-    _deliver_mail()
-
-
-def _deliver_mail() -> None:
-    from portal.notify import outbox
-
-    try:
-        outbox.deliver_pending()
-    except Exception:  # the outbox keeps the messages; the sweep retries them
-        db.session.rollback()
-        log.exception("outbox delivery failed; will retry")

@@ -18,6 +18,7 @@ def test_send_certifies_the_pdf_and_asks_the_ed_to_sign(app, cast, mailbox):
     pdf = documents.read_bytes(version)
     assert pdf.startswith(b"%PDF") and len(pdf) == version.size
     assert "Hope & Harbor <Shelter>" in agreement.filled_text
+    mailbox.deliver()
     [mail] = mailbox.to("ed@hope.test")
     assert agreement.reference in mail["Subject"]
     assert f"/agreements/{agreement.id}/sign" in mail.get_content()
@@ -29,6 +30,7 @@ def test_new_ed_gets_an_invitation_that_leads_to_the_agreement(app, cast, mailbo
     cast.ed.password_hash = None
     db.session.commit()
     agreement = sent_agreement(cast)
+    mailbox.deliver()
     [mail] = mailbox.to("ed@hope.test")
     body = mail.get_content()
     assert "Set your" in mail["Subject"]
@@ -43,6 +45,7 @@ def test_both_signatures_make_it_effective_on_the_later_date(app, cast, mailbox)
         agreement = agreements.countersign(
             cast.signatory, agreement.id, password=PASSWORD, intent=True, consent=True, request=REQ
         )
+        mailbox.deliver()
     assert agreement.state == "effective"
     assert agreement.effective_on == date(2026, 11, 26)
     labels = [v.label for v in agreement.document.versions]

@@ -113,6 +113,7 @@ def test_ssf_gives_notice_signed_by_its_signatory_and_mailed_to_the_agency(
     app, cast, mailbox, pki, clock
 ):
     agreement = factories.agreement(cast.agency)
+    mailbox.deliver()
     mailbox.clear()
     notice = give(cast.signatory, agreement)
 
@@ -134,6 +135,7 @@ def test_ssf_gives_notice_signed_by_its_signatory_and_mailed_to_the_agency(
     assert [v.seq for v in notice.document.versions] == [1, 2]
     signed = assert_signed_by(notice.document, "Sol Signer", pki)
     # The defaulting party's people get the signed PDF itself; the issuer is not mailed.
+    mailbox.deliver()
     for address in ("ed@hope.test", "so@hope.test"):
         assert attached_pdf(mailbox, address, "Notice of Default") == signed
     assert not mailbox.to("sign@ssf.test") and not mailbox.to("ed@other.test")
@@ -173,10 +175,12 @@ def test_who_may_give_a_notice_and_what_it_must_say(app, cast, clock):
 
 def test_agency_gives_notice_through_its_ed_and_ssf_cures_it(app, cast, mailbox, pki, clock):
     agreement = factories.agreement(cast.agency)
+    mailbox.deliver()
     mailbox.clear()
     notice = give(cast.ed, agreement, provisions=["IV.A.7"], description="No help desk.")
     assert notice.issuer_side == "agency" and notice.defaulting_side == "lead"
     signed = assert_signed_by(notice.document, "Eve Director", pki)
+    mailbox.deliver()
     for address in ("admin@ssf.test", "sign@ssf.test"):
         assert attached_pdf(mailbox, address, "Notice of Default") == signed
     assert not mailbox.to("ed@hope.test")
@@ -185,6 +189,7 @@ def test_agency_gives_notice_through_its_ed_and_ssf_cures_it(app, cast, mailbox,
         submit(cast.ed, notice)
     clock.move_to(START + timedelta(days=2))
     submit(cast.admin, notice)
+    mailbox.deliver()
     assert "Cure submitted" in mailbox.to("ed@hope.test")[-1]["Subject"]
     with pytest.raises(ServiceError, match="Only the party that gave the notice"):
         default_notices.accept_cure(cast.signatory, notice.id, request=REQ)
@@ -227,6 +232,7 @@ def test_cure_attachments_are_stored_and_typed_by_their_content(app, cast, mailb
     assert [a["filename"] for a in cure.attachments] == ["scan.pdf", "evidence", "log.txt"]
     # While the issuer decides, the cure period does not lapse under the defaulting party.
     assert deadlines.pending_for("default_notice", notice.id) == []
+    mailbox.deliver()
     [mail] = [m for m in mailbox.to("sign@ssf.test") if "Cure submitted" in m["Subject"]]
     assert f"/notices/default/{notice.id}" in mail.get_content()
 
@@ -244,6 +250,7 @@ def test_a_rejected_cure_runs_on_to_the_original_end_and_lapses(app, cast, mailb
     default_notices.reject_cure(cast.admin, notice.id, reason=reason, request=REQ)
     assert notice.state == "cure_period"
     assert notice.cures[-1].decision == "rejected"
+    mailbox.deliver()
     assert "Still unreported: J. Doe" in mailbox.to("ed@hope.test")[-1].get_content()
     # The rejection does not extend the period: the timer runs to the notice's own end.
     [period] = deadlines.pending_for("default_notice", notice.id)
@@ -285,6 +292,7 @@ def test_a_withdrawn_notice_never_lapses(app, cast, mailbox, clock):
     assert notice.state == "withdrawn" and notice.closed_reason == "Reported after all."
     assert deadlines.pending_for("default_notice", notice.id) == []
     assert all(r.cancelled_at == START + timedelta(days=4) for r in rows_of(notice))
+    mailbox.deliver()
     assert "withdrew the notice" in mailbox.to("ed@hope.test")[-1].get_content()
     clock.move_to(CURE_ENDS + timedelta(days=30))
     assert sweep(app) == 0
@@ -304,6 +312,7 @@ def test_uncured_notice_reminds_lapses_by_itself_and_the_issuer_declares(
     ):
         with pytest.raises(ServiceError, match="only after the cure period has lapsed"):
             too_early()
+    mailbox.deliver()
     mailbox.clear()
 
     # Reminders: 3 days and 1 day before the end, to both sides.
@@ -340,6 +349,7 @@ def test_uncured_notice_reminds_lapses_by_itself_and_the_issuer_declares(
     assert notice.declaration.title == f"Declaration of Termination {notice.reference}"
     signed = assert_signed_by(notice.declaration, "Sol Signer", pki)
     # Both sides get the declaration — the agency's people too, though now deactivated.
+    mailbox.deliver()
     for address in ("ed@hope.test", "so@hope.test", "sign@ssf.test"):
         subject = f"Agreement {agreement.reference} terminated"
         assert attached_pdf(mailbox, address, subject) == signed
@@ -377,6 +387,7 @@ def test_the_issuer_may_waive_a_lapsed_default(app, cast, mailbox, clock):
     default_notices.waive(cast.admin, notice.id, reason="Minor and now fixed.", request=REQ)
     assert notice.state == "waived" and agreement.state == "effective"
     assert cast.ed.active
+    mailbox.deliver()
     assert "waived the default" in mailbox.to("ed@hope.test")[-1].get_content()
     with pytest.raises(ServiceError):
         declare(cast.signatory, notice)
@@ -417,6 +428,7 @@ def _nothing_left(mailbox, storage_root: Path, files_before: int) -> None:
     assert count(Transition, Transition.case_type == "default_notice") == 0
     assert count(AuditEvent, AuditEvent.action == "default_notice.give") == 0
     assert count(OutboxMessage, OutboxMessage.subject.like("Notice of Default%")) == 0
+    mailbox.deliver()
     assert not mailbox.to("ed@hope.test")
     assert sum(1 for p in storage_root.rglob("*") if p.is_file()) == files_before
 
@@ -431,6 +443,7 @@ def test_storage_failing_while_giving_notice_leaves_nothing_behind(app, cast, ma
 
     with time_machine.travel(START, tick=False):
         agreement = factories.agreement(cast.agency)
+        mailbox.deliver()
         mailbox.clear()
         root = _storage_root(app)
         before = sum(1 for p in root.rglob("*") if p.is_file())
@@ -454,6 +467,7 @@ def test_signing_failing_while_giving_notice_leaves_nothing_behind(app, cast, ma
 
     with time_machine.travel(START, tick=False):
         agreement = factories.agreement(cast.agency)
+        mailbox.deliver()
         mailbox.clear()
         root = _storage_root(app)
         before = sum(1 for p in root.rglob("*") if p.is_file())

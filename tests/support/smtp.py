@@ -25,6 +25,15 @@ class Mailbox:
         )
         return "250 OK"
 
+    def deliver(self) -> int:
+        """Runs the scheduler's mail job once, as it does every few seconds; returns how many
+        messages it sent. Requests only queue e-mail, so tests call this before reading."""
+        from flask import current_app
+
+        from portal import jobs
+
+        return jobs.deliver_mail(current_app._get_current_object())
+
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if address in m["To"]]
 

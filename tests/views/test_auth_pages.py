@@ -41,6 +41,7 @@ def test_invitation_sets_a_password_once(client, app, cast, mailbox):
         security_officer=agencies.Contact("Sue", "SO", "sue@dawn.test"),
         request=REQ,
     )
+    mailbox.deliver()
     [mail] = mailbox.to("sue@dawn.test")
     path = re.search(r"http://portal\.test(/invitation/\S+)", mail.get_content()).group(1)
     page = client.get(path)
