@@ -9,7 +9,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from forms.common import ConsentField
+from forms.common import ConsentField, MaxLength
+from portal.models import AgreementTemplate
+
+TEMPLATE = AgreementTemplate.__table__.c
 
 
 class ActionForm(FlaskForm):
@@ -20,7 +23,7 @@ class ActionForm(FlaskForm):
 
 
 class ReasonForm(ActionForm):
-    reason = TextAreaField("Reason", validators=[DataRequired(), Length(max=4000)])
+    reason = TextAreaField("Reason", validators=[DataRequired(), MaxLength(4000)])
 
 
 class SignForm(ActionForm):
@@ -33,11 +36,11 @@ class SignForm(ActionForm):
 
 
 class TemplateForm(FlaskForm):
-    version = StringField("Version", validators=[DataRequired(), Length(max=40)])
+    version = StringField("Version", validators=[DataRequired(), MaxLength(TEMPLATE.version)])
     revised_date = StringField(
-        "Revised date (as printed)", validators=[DataRequired(), Length(max=40)]
+        "Revised date (as printed)", validators=[DataRequired(), MaxLength(TEMPLATE.revised_date)]
     )
-    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
-    body = TextAreaField("Text", validators=[DataRequired(), Length(max=200_000)])
-    notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
+    title = StringField("Title", validators=[DataRequired(), MaxLength(TEMPLATE.title)])
+    body = TextAreaField("Text", validators=[DataRequired(), MaxLength(200_000)])
+    notes = TextAreaField("Notes", validators=[Optional(), MaxLength(2000)])
     submit = SubmitField("Publish version")

@@ -1,7 +1,11 @@
-"""Fields several forms share."""
+"""Fields and validators several forms share."""
 
 from flask import current_app
+from sqlalchemy import Column
 from wtforms import BooleanField
+from wtforms.validators import Length, ValidationError
+
+from portal.services.validation import max_length, too_long
 
 
 def consent_text(lead_agency_name: str) -> str:
@@ -17,3 +21,19 @@ class ConsentField(BooleanField):
     def __init__(self, label=None, validators=None, **kwargs):
         super().__init__(label, validators, **kwargs)
         self.label.text = consent_text(current_app.config["LEAD_AGENCY_NAME"])
+
+
+class MaxLength(Length):
+    """At most `limit` characters: a number, or a model column whose length is the limit.
+
+    Renders as the input's `maxlength`; a longer value is refused with a message naming the
+    field, its limit and what was entered (the same words the services use).
+    """
+
+    def __init__(self, limit: int | Column):
+        super().__init__(max=limit if isinstance(limit, int) else max_length(limit))
+
+    def __call__(self, form, field):
+        entered = len(field.data or "")
+        if entered > self.max:
+            raise ValidationError(too_long(field.label.text, self.max, entered))

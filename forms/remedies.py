@@ -15,7 +15,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from forms.common import ConsentField
+from forms.common import ConsentField, MaxLength
+from portal.models import Holiday
 
 
 class DefaultNoticeForm(FlaskForm):
@@ -25,10 +26,10 @@ class DefaultNoticeForm(FlaskForm):
         validators=[DataRequired(message="Choose at least one provision that was breached.")],
     )
     description = TextAreaField(
-        "Describe the default", validators=[DataRequired(), Length(max=20_000)]
+        "Describe the default", validators=[DataRequired(), MaxLength(20_000)]
     )
     cure_required = TextAreaField(
-        "What would cure it", validators=[DataRequired(), Length(max=20_000)]
+        "What would cure it", validators=[DataRequired(), MaxLength(20_000)]
     )
     consent = ConsentField()
     intent = BooleanField(
@@ -41,7 +42,7 @@ class DefaultNoticeForm(FlaskForm):
 
 class CureForm(FlaskForm):
     text = TextAreaField(
-        "What was done to cure the default", validators=[DataRequired(), Length(max=20_000)]
+        "What was done to cure the default", validators=[DataRequired(), MaxLength(20_000)]
     )
     # Kinds are checked by content in the service, which says plainly what it refuses.
     files = MultipleFileField("Attachments (PDF, PNG, JPEG or plain text; optional)")
@@ -59,7 +60,7 @@ class DeclarationForm(FlaskForm):
 
 
 class TerminationNoticeForm(FlaskForm):
-    reason = TextAreaField("Reason (optional)", validators=[Optional(), Length(max=20_000)])
+    reason = TextAreaField("Reason (optional)", validators=[Optional(), MaxLength(20_000)])
     consent = ConsentField()
     intent = BooleanField(
         "I intend to sign this notice of termination.",
@@ -74,14 +75,14 @@ class SuspendForm(FlaskForm):
     person = SelectField("Whose access", validate_choice=True)
     reason = TextAreaField(
         "Reason (the suspected breach under investigation)",
-        validators=[DataRequired(), Length(max=4000)],
+        validators=[DataRequired(), MaxLength(4000)],
     )
     submit = SubmitField("Suspend access")
 
 
 class HolidayForm(FlaskForm):
     day = DateField("Day", validators=[InputRequired(message="Give the day.")])
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    name = StringField("Name", validators=[DataRequired(), MaxLength(Holiday.__table__.c.name)])
     submit = SubmitField("Add holiday")
 
 

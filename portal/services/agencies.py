@@ -14,7 +14,13 @@ from portal.services.access import RequestInfo, is_lead_staff, require_agency_vi
 from portal.services.errors import NotFound, ServiceError
 from portal.services.lead import lead_agency_name
 from portal.services.unit import unit_of_work
-from portal.services.validation import clean_email, clean_text
+from portal.services.validation import clean_email, clean_text, max_length
+
+NAME_LEN = max_length(Agency.__table__.c.legal_name)
+PERSON_NAME_LEN = max_length(User.__table__.c.name)
+PERSON_TITLE_LEN = max_length(User.__table__.c.title)
+ADDRESS_LEN = 1000  # a Text column: the limit is this rule's, not the database's
+DESIGNATION_REASON_LEN = 2000
 
 VAWA_REASON = (
     "Victim service providers covered by the Violence Against Women Act (VAWA) may not become "
@@ -57,13 +63,13 @@ def register(
     with unit_of_work(
         "An agency or person with these details was just registered. Reload and check."
     ):
-        name = clean_text(legal_name, "Legal name", max_len=200)
+        name = clean_text(legal_name, "Legal name", max_len=NAME_LEN)
         if db.session.scalar(select(Agency).where(func.lower(Agency.legal_name) == name.lower())):
             raise ServiceError(f"An agency named “{name}” is already registered.")
         now = clock.now()
         agency = Agency(
             legal_name=name,
-            address=clean_text(address, "Address", max_len=1000, multiline=True),
+            address=clean_text(address, "Address", max_len=ADDRESS_LEN, multiline=True),
             vawa_provider=bool(vawa_provider),
             created_at=now,
             created_by_id=admin.id,
@@ -102,8 +108,8 @@ def _add_person(agency: Agency, contact: Contact, role: str, label: str) -> User
     user = User(
         agency=agency,
         email=email,
-        name=clean_text(contact.name, f"{label}'s name", max_len=200),
-        title=clean_text(contact.title, f"{label}'s title", max_len=200),
+        name=clean_text(contact.name, f"{label}'s name", max_len=PERSON_NAME_LEN),
+        title=clean_text(contact.title, f"{label}'s title", max_len=PERSON_TITLE_LEN),
         role=role,
         active=True,
         created_at=clock.now(),
@@ -173,7 +179,7 @@ def designate_signer(
     )
     with unit_of_work():
         agency = get(admin, agency_id)
-        why = clean_text(reason, "Reason", max_len=2000, multiline=True)
+        why = clean_text(reason, "Reason", max_len=DESIGNATION_REASON_LEN, multiline=True)
         email = clean_email(representative.email, "Representative's e-mail")
         user = db.session.scalar(select(User).where(User.email == email))
         if user is not None and user.agency_id != agency.id:

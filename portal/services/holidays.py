@@ -14,7 +14,7 @@ from portal.services import audit
 from portal.services.access import LEAD_STAFF, RequestInfo, require_role
 from portal.services.errors import NotFound, ServiceError
 from portal.services.unit import unit_of_work
-from portal.services.validation import clean_text
+from portal.services.validation import clean_text, max_length
 from workflows.calendar import us_federal_holidays
 
 # Federal holidays are on the calendar from the year of the agreement template's revision, so
@@ -50,7 +50,7 @@ def seed_federal(years: range) -> int:
 def add(admin: User, day: date, name: str, request: RequestInfo) -> Holiday:
     require_role(admin, "ssf_admin", message="Only a lead agency HMIS admin can edit the holidays.")
     with unit_of_work("That day is already a holiday."):
-        label = clean_text(name, "Name", max_len=200)
+        label = clean_text(name, "Name", max_len=max_length(Holiday.__table__.c.name))
         if db.session.scalar(select(Holiday).where(Holiday.day == day)):
             raise ServiceError(f"{day:%B} {day.day}, {day.year} is already a holiday.")
         holiday = Holiday(

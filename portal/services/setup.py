@@ -11,7 +11,7 @@ from portal.models import Agency, User
 from portal.services import agencies, auth, holidays, templates
 from portal.services.passwords import hash_password
 from portal.services.unit import unit_of_work
-from portal.services.validation import clean_email, clean_text
+from portal.services.validation import clean_email, clean_text, max_length
 from workflows.parties import LEAD_ROLES
 
 
@@ -48,8 +48,8 @@ def add_lead_person(
         user = User(
             agency=lead,
             email=clean_email(email),
-            name=clean_text(name, "Name", max_len=200),
-            title=clean_text(title, "Title", max_len=200),
+            name=clean_text(name, "Name", max_len=max_length(User.__table__.c.name)),
+            title=clean_text(title, "Title", max_len=max_length(User.__table__.c.title)),
             role=role,
             active=True,
             created_at=clock.now(),

@@ -11,7 +11,9 @@ from portal.services import audit
 from portal.services.access import RequestInfo, require_role
 from portal.services.errors import NotFound, ServiceError
 from portal.services.unit import unit_of_work
-from portal.services.validation import clean_text
+from portal.services.validation import clean_text, max_length
+
+COLUMNS = AgreementTemplate.__table__.c
 
 
 def current() -> AgreementTemplate:
@@ -51,7 +53,7 @@ def publish(
             admin, "ssf_admin", message="Only a lead agency HMIS admin can publish templates."
         )
     with unit_of_work(f"Template version {version!r} already exists."):
-        version = clean_text(version, "Version", max_len=40)
+        version = clean_text(version, "Version", max_len=max_length(COLUMNS.version))
         if db.session.scalar(select(AgreementTemplate).where(AgreementTemplate.version == version)):
             raise ServiceError(f"Template version {version} already exists; versions never change.")
         body = clean_text(body, "Template text", max_len=200_000, multiline=True)
@@ -61,8 +63,10 @@ def publish(
             raise ServiceError(f"The template text has a problem: {exc}") from exc
         template = AgreementTemplate(
             version=version,
-            revised_date=clean_text(revised_date, "Revised date", max_len=40),
-            title=clean_text(title, "Title", max_len=200),
+            revised_date=clean_text(
+                revised_date, "Revised date", max_len=max_length(COLUMNS.revised_date)
+            ),
+            title=clean_text(title, "Title", max_len=max_length(COLUMNS.title)),
             body=body,
             notes=clean_text(notes, "Notes", max_len=2000, required=False, multiline=True),
             published_at=clock.now(),
