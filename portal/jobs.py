@@ -85,6 +85,9 @@ def run_scheduler(
 ) -> None:
     """Blocks: sweeps once now (catching up after downtime), then runs both jobs on their
     intervals."""
+    # APScheduler logs every run at INFO (twice every few seconds with the mail job); keep its
+    # warnings and job errors, and let the jobs log what they did.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     if mail_interval_seconds is None:
         mail_interval_seconds = app.config["MAIL_INTERVAL_SECONDS"]
     scheduler = build_scheduler(
