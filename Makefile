@@ -4,6 +4,10 @@ PYTHON ?= python3
 BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app wsgi
 STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
+# Where `make run` serves: `make run PORT=5001`. E-mailed links follow the port unless
+# PORTAL_BASE_URL is set in the environment.
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
 # Service tests run a second time on PostgreSQL when TEST_DATABASE_URL is set.
 DB_TESTS := tests/services tests/views tests/cli
 
@@ -18,12 +22,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Exported to every step of `make run`: seed-demo and the web server write the e-mailed links.
+run: export PORTAL_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: install
 	$(FLASK) init
 	$(FLASK) seed-demo
 	@# The scheduler (due e-mail, deadlines) runs beside the web server and stops with it.
 	$(FLASK) scheduler & trap "kill $$! 2>/dev/null" EXIT INT TERM; \
-		$(FLASK) run --host 127.0.0.1 --port 5000
+		$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install
 	env -u TEST_DATABASE_URL $(BIN)/pytest
