@@ -260,16 +260,17 @@ def _transition(case, event: str, source: str, target: str, actor: User, at: dat
 def _documents(row: Agreement, transitions: dict[str, Transition], at: datetime) -> None:
     """The agreement's document with a version per signature, as the services label them."""
     labels = {
-        "send": "Issued and certified by SSF",
+        "send": "Issued and certified by {lead}",
         "agency_signs": "Signed for the agency by {name}",
-        "lead_countersigns": "Countersigned by SSF by {name}",
+        "lead_countersigns": "Countersigned for {lead} by {name}",
     }
     row.document = _document(row, "agreement", f"HMIS Partner Agency Agreement {row.reference}")
     for event, label in labels.items():
         if event in transitions:
             step = transitions[event]
             actor = db.session.get(User, step.actor_id)
-            _version(row.document, label.format(name=actor.name), at, actor, step)
+            lead = current_app.config["LEAD_AGENCY_NAME"]
+            _version(row.document, label.format(name=actor.name, lead=lead), at, actor, step)
     if row.state == "effective":
         title = f"Certificate of completion {row.reference}"
         row.certificate = _document(row, "certificate", title)

@@ -17,6 +17,7 @@ from portal.notify import outbox
 from portal.services import audit, standing
 from portal.services.access import RequestInfo
 from portal.services.errors import ServiceError
+from portal.services.lead import lead_agency_name
 from portal.services.passwords import check_password, hash_password, password_problem
 
 # Hashing a throwaway password when the e-mail is unknown keeps timing alike for both cases.
@@ -41,10 +42,11 @@ def authenticate(email: str, password: str, request: RequestInfo) -> User:
         db.session.commit()
         raise ServiceError("The e-mail or password is not correct.")
     if not user.active:
-        raise ServiceError("This account is not active. Contact the SSF HMIS team.")
+        raise ServiceError(f"This account is not active. Contact {lead_agency_name()}'s HMIS team.")
     if standing.active_for_user(user) is not None:
         raise ServiceError(
-            "Access is suspended pending an investigation by SSF. Contact the SSF HMIS team."
+            f"Access is suspended pending an investigation by {lead_agency_name()}. "
+            f"Contact {lead_agency_name()}'s HMIS team."
         )
     user.last_login_at = clock.now()
     audit.record(user, "login", user, "Logged in", agency_id=user.agency_id, request=request)
@@ -90,7 +92,9 @@ def _open_invitation(token: str) -> Invitation:
     if inv is None or inv.used_at is not None:
         raise ServiceError("This invitation link is not valid or was already used.")
     if inv.expires_at < clock.now():
-        raise ServiceError("This invitation link has expired. Ask the SSF HMIS team for a new one.")
+        raise ServiceError(
+            f"This invitation link has expired. Ask {lead_agency_name()}'s HMIS team for a new one."
+        )
     return inv
 
 

@@ -27,6 +27,7 @@ from portal.services import (
 )
 from portal.services.access import RequestInfo, is_lead_staff, require_agency_visible
 from portal.services.errors import NotFound, ServiceError
+from portal.services.lead import lead_agency_name
 from portal.services.timefmt import local_date, short_date
 from workflows.calendar import DeadlineRule, period_words
 from workflows.engine import Machine
@@ -98,8 +99,8 @@ def refusal_to_give(user: User, agreement: Agreement, what: str) -> str | None:
         return f"{what} can be given only for an agreement in effect."
     if not may_sign_for_side(user, side_of(user), agreement.agency):
         return (
-            f"{what} is signed by SSF's signatory or by the agency's executive director "
-            "(or its designated representative)."
+            f"{what} is signed by {lead_agency_name()}'s signatory or by the agency's "
+            "executive director (or its designated representative)."
         )
     return None
 
@@ -166,7 +167,11 @@ def signed_notice(
         title=f"{title} {case.reference}",
     )
     documents.add_version(
-        document, certified, "Issued and certified by SSF", by=signer, transition=transition
+        document,
+        certified,
+        f"Issued and certified by {lead_agency_name()}",
+        by=signer,
+        transition=transition,
     )
     documents.add_version(
         document, signed, f"Signed by {signer.name}", by=signer, transition=transition

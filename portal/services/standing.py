@@ -12,6 +12,7 @@ from portal.extensions import db
 from portal.models import User
 from portal.models.remedies import Suspension
 from portal.services.errors import ServiceError
+from portal.services.lead import lead_agency_name
 
 
 def active_for_user(user: User) -> Suspension | None:
@@ -40,6 +41,6 @@ def refuse_if_suspended(user: User) -> None:
     if suspension is not None:
         whom = "Your access" if suspension.user_id else "Your agency's access"
         raise ServiceError(
-            f"{whom} is suspended pending an investigation by SSF, so you cannot sign. "
-            "Contact the SSF HMIS team."
+            f"{whom} is suspended pending an investigation by {lead_agency_name()}, so you "
+            f"cannot sign. Contact {lead_agency_name()}'s HMIS team."
         )

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from sqlalchemy import select
 
 from portal import clock
 from portal.extensions import db
-from portal.models import User
+from portal.models import Agency, User
 from portal.models.remedies import Suspension
 from portal.processes import Process
 from portal.services import agencies, audit, cases, standing
 from portal.services.access import RequestInfo, require_role
 from portal.services.errors import NotFound, ServiceError
+from portal.services.next_steps import NextSteps, for_case, state_of
 from portal.services.unit import unit_of_work
 from portal.services.validation import clean_text
 from workflows.suspension import SUSPENSION
@@ -24,10 +27,68 @@ def for_agency(agency_id: int) -> list[Suspension]:
     return list(db.session.scalars(query))
 
 
+def next_steps(suspension: Suspension, user: User) -> NextSteps:
+    """Whether this person may lift the suspension, and otherwise who may."""
+    return for_case(SUSPENSION, suspension, user, {})
+
+
+def may_suspend(user: User, agency: Agency) -> bool:
+    """Whether the agency page should offer this person to suspend access (`suspend` checks
+    the same again, with the reasons)."""
+    return user.active and user.role == "ssf_admin" and not agency.is_lead
+
+
+@dataclass(frozen=True)
+class Row:
+    """One suspension on the agency page, with what this person may do about it."""
+
+    suspension: Suspension
+    steps: NextSteps
+    in_force: bool
+
+
+@dataclass
+class AgencySuspensions:
+    """The agency page's suspensions: every one on record, those in force, and whose access
+    this person may suspend now (value, words) — empty when they may not suspend."""
+
+    rows: list[Row]
+    agency: Suspension | None  # a suspension of the whole agency, in force
+    people: dict[int, Suspension] = field(default_factory=dict)  # user id → in force
+    choices: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def may_lift(self) -> bool:
+        return any(row.steps.allows("lift") for row in self.rows)
+
+
+def of_agency(viewer: User, agency: Agency) -> AgencySuspensions:
+    """The suspensions of an agency the viewer may see, for its page."""
+    agencies.get(viewer, agency.id)
+    rows = []
+    for suspension in for_agency(agency.id):
+        open_ = not state_of(suspension).terminal
+        rows.append(Row(suspension, next_steps(suspension, viewer), open_))
+    in_force = [row.suspension for row in rows if row.in_force]
+    shown = AgencySuspensions(
+        rows=rows,
+        agency=next((s for s in in_force if s.user_id is None), None),
+        people={s.user_id: s for s in in_force if s.user_id is not None},
+    )
+    if may_suspend(viewer, agency):
+        whole = [] if shown.agency else [("", f"The whole agency: {agency.legal_name}")]
+        shown.choices = whole + [
+            (str(p.id), f"{p.name}, {p.title} ({p.role_label})")
+            for p in agency.people
+            if p.active and p.id not in shown.people
+        ]
+    return shown
+
+
 def suspend(
     admin: User, agency_id: int, *, user_id: int | None, reason: str, request: RequestInfo
 ) -> Suspension:
-    require_role(admin, "ssf_admin", message="Only an SSF HMIS admin can suspend access.")
+    require_role(admin, "ssf_admin", message="Only a lead agency HMIS admin can suspend access.")
     with unit_of_work():
         agency = agencies.get(admin, agency_id)
         if agency.is_lead:

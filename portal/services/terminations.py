@@ -18,6 +18,7 @@ from portal.processes import Process, RuleSetting
 from portal.services import agreements, audit, cases, remedies
 from portal.services.access import SYSTEM, RequestInfo
 from portal.services.errors import ServiceError
+from portal.services.lead import lead_agency_name
 from portal.services.timefmt import local_datetime
 from portal.services.unit import unit_of_work
 from portal.services.validation import clean_text
@@ -178,9 +179,9 @@ def _notice_period_ended(notice: TerminationNotice, row):
             side,
             notice.agency,
             f"Agreement {notice.agreement.reference} terminated",
-            f"The notice period of {notice.reference} ended {notice.rule_text}; the HMIS Partner "
-            f"Agency Agreement {notice.agreement.reference} is terminated. SSF keeps every record "
-            "and document (VIII.B.4).\n",
+            f"The notice period of {notice.reference} ended {notice.rule_text}; the HMIS "
+            f"Partner Agency Agreement {notice.agreement.reference} is terminated. "
+            f"{lead_agency_name()} keeps every record and document (VIII.B.4).\n",
         )
     if notice.agreement.state == "effective":
         terminate_agreement(

@@ -152,7 +152,7 @@ def test_ssf_gives_notice_signed_by_its_signatory_and_mailed_to_the_agency(
 
 def test_who_may_give_a_notice_and_what_it_must_say(app, cast, clock):
     agreement = factories.agreement(cast.agency)
-    signer_only = "signed by SSF's signatory or by the agency's executive director"
+    signer_only = "signed by Sacramento Steps Forward's signatory or by the agency's executive director"
     refusals = [
         (cast.admin, {}, signer_only),
         (cast.auditor, {}, signer_only),

@@ -191,7 +191,7 @@ def test_the_issuer_rescinds_before_the_date_and_nothing_ends(app, cast, mailbox
 def test_who_may_give_notice_of_termination(app, cast, clock):
     agreement = factories.agreement(cast.agency)
     for actor in (cast.admin, cast.auditor, cast.officer):
-        with pytest.raises(ServiceError, match="signed by SSF's signatory or by the agency's"):
+        with pytest.raises(ServiceError, match="signed by Sacramento Steps Forward's signatory or by the agency's"):
             give(actor, agreement)
     draft = agreements.create(cast.admin, cast.other_agency.id, REQ)
     with pytest.raises(ServiceError, match="only for an agreement in effect"):

@@ -51,6 +51,11 @@ def html(response) -> str:
     return response.get_data(as_text=True)
 
 
+def next_steps(page: str) -> str:
+    """The page's "Next steps" section: the buttons and the one line (not the diagram)."""
+    return re.search(r'<section aria-labelledby="h-actions".*?</section>', page, re.S).group(0)
+
+
 def reload(model, id_):
     db.session.expire_all()
     return db.session.get(model, id_)
@@ -104,7 +109,9 @@ def test_ssf_signatory_gives_notice_of_default_through_the_pages(client, app, ca
     version = notice.document.current
     assert f'<object class="pdf-frame" data="/documents/versions/{version.id}.pdf"' in shown
     assert "Withdraw the notice" in shown and "Given by Sol Signer (Lead agency signatory)" in shown
-    assert "not yet: Termination may be declared only after the cure period has lapsed." in shown
+    steps = next_steps(shown)
+    assert "Withdraw the notice</button>" in steps and "Declare" not in steps
+    assert "Waiting for the defaulting party to submit a cure. The cure period ends by itself on " in steps
     assert 'class="workflow-diagram"' in shown
     agreement_page = html(client.get(f"/agreements/{agreement.id}"))
     assert notice.reference in agreement_page and "Cure period running" in agreement_page
@@ -158,7 +165,7 @@ def test_cure_with_attachments_rejected_then_accepted(client, app, cast, auth):
     auth.login("ed@hope.test")
     page = client.get(f"/notices/default/{notice.id}")
     assert "Submit a cure" in html(page) and 'enctype="multipart/form-data"' in html(page)
-    assert "Withdraw the notice</strong> — not available" in html(page)
+    assert "Withdraw the notice" not in next_steps(html(page))
     token = csrf_token(page)
 
     wrong = client.post(
@@ -397,7 +404,7 @@ def test_only_ssf_admins_suspend(client, app, cast, auth):
         data={"csrf_token": csrf_token(page), "person": str(cast.officer.id), "reason": "Mine"},
         follow_redirects=True,
     )
-    assert "Only an SSF HMIS admin can suspend access." in html(refused)
+    assert "Only a lead agency HMIS admin can suspend access." in html(refused)
     assert db.session.query(Suspension).count() == 0
 
 
