@@ -23,18 +23,20 @@ from workflows.engine import Event, Machine, State, fact
 SIGNER_ROLES = frozenset(parties.AGENCY_ROLES)
 SIGNER = "the agency's registered executive director or a representative SSF has designated"
 
-agency_eligible = fact(
-    "agency_eligible",
-    "This agency cannot be sent an agreement: section III.A makes homeless assistance and "
-    "homelessness prevention providers eligible “except for domestic violence providers "
-    "covered by the Violence Against Women Act (VAWA).”",
+# Eligibility (III.A): the one wording, which the portal's rule (agencies.refusal_to_partner)
+# gives wherever it refuses, and which this machine's guard gives if a service forgot to.
+VAWA_REASON = (
+    "Victim service providers covered by the Violence Against Women Act (VAWA) may not become "
+    "HMIS Partner Agencies (agreement section III.A), so this agency cannot be registered "
+    "or enter an agreement."
 )
+agency_eligible = fact("agency_eligible", VAWA_REASON)
 no_agreement_in_effect = fact(
     "agency_has_agreement_in_effect",
     "This agency already has an agreement in effect; a second one cannot start while it is.",
     expected=False,
 )
-authorized_signer = fact("actor_is_authorized_signer", f"Only {SIGNER} may sign.")
+authorized_signer = fact("actor_is_authorized_signer", f"Only {SIGNER} may sign.", who=True)
 esign_consent = fact(
     "esign_consent",
     "You must first consent to do business electronically.",
@@ -133,6 +135,7 @@ EVENTS = (
         roles={"ssf_admin"},
         sides={"lead"},
         requires_reason=True,
+        awaited=False,
         description="SSF withdraws an agreement that is not yet in effect, saying why.",
     ),
     Event(

@@ -15,18 +15,13 @@ from portal.services.errors import NotFound, ServiceError
 from portal.services.lead import lead_agency_name
 from portal.services.unit import unit_of_work
 from portal.services.validation import clean_email, clean_text, max_length
+from workflows.agreement import VAWA_REASON
 
 NAME_LEN = max_length(Agency.__table__.c.legal_name)
 PERSON_NAME_LEN = max_length(User.__table__.c.name)
 PERSON_TITLE_LEN = max_length(User.__table__.c.title)
 ADDRESS_LEN = 1000  # a Text column: the limit is this rule's, not the database's
 DESIGNATION_REASON_LEN = 2000
-
-VAWA_REASON = (
-    "Victim service providers covered by the Violence Against Women Act (VAWA) may not become "
-    "HMIS Partner Agencies (agreement section III.A), so this agency cannot be registered "
-    "or enter an agreement."
-)
 
 
 def refusal_to_partner(vawa_provider: bool) -> str | None:
@@ -44,6 +39,12 @@ class Contact:
     name: str
     title: str
     email: str
+
+
+def may_register(user: User) -> bool:
+    """Whether the pages should offer this person to register an agency (`register` checks
+    the same again, with the reason)."""
+    return user.active and user.role == "ssf_admin"
 
 
 def register(
@@ -168,6 +169,12 @@ def may_sign_for(user: User, agency: Agency) -> bool:
         return True
     designation = designated_signer(agency)
     return designation is not None and designation.user_id == user.id
+
+
+def may_designate(user: User) -> bool:
+    """Whether the agency page should offer this person to designate a signing representative
+    (`designate_signer` checks the same again, with the reason)."""
+    return user.active and user.role == "ssf_admin"
 
 
 def designate_signer(

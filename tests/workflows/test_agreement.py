@@ -180,8 +180,8 @@ def test_only_the_authorized_signer_among_agency_people_may_sign(role: str) -> N
     [
         (
             {"agency_eligible": False},
-            "except for domestic violence providers covered by the "
-            "Violence Against Women Act (VAWA)",
+            "Victim service providers covered by the Violence Against Women Act (VAWA) may not "
+            "become HMIS Partner Agencies",
         ),
         (
             {"agency_has_agreement_in_effect": True},
