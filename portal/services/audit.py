@@ -12,6 +12,7 @@ from portal import clock
 from portal.extensions import db
 from portal.models import AuditEvent, User
 from portal.services.access import RequestInfo, require_role
+from portal.services.validation import fit
 
 
 def record(
@@ -31,7 +32,10 @@ def record(
     event = AuditEvent(
         at=at or clock.now(),
         actor_id=actor.id if actor else None,
-        actor_label=f"{actor.name} <{actor.email}> ({actor.role_label})" if actor else "Portal",
+        actor_label=fit(
+            f"{actor.name} <{actor.email}> ({actor.role_label})" if actor else "Portal",
+            AuditEvent.__table__.c.actor_label,
+        ),
         action=action,
         object_type=type(obj).__name__.lower(),
         object_id=getattr(obj, "id", None),

@@ -13,6 +13,7 @@ from portal.models import Document, DocumentVersion, Transition, User
 from portal.services.access import require_agency_visible
 from portal.services.errors import NotFound, ServiceError
 from portal.services.lead import lead_agency_name
+from portal.services.validation import fit
 
 
 def new_document(
@@ -56,7 +57,7 @@ def add_version(
     version = DocumentVersion(
         document=document,
         seq=seq,
-        label=label,
+        label=fit(label, DocumentVersion.__table__.c.label),
         sha256=hashlib.sha256(pdf).hexdigest(),
         storage_key=key,
         size=len(pdf),

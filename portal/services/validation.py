@@ -25,6 +25,13 @@ def max_length(column: Column) -> int:
     return length
 
 
+def fit(text: str, column: Column) -> str:
+    """Text the portal composes (a label from names it already holds) shortened to what its
+    column holds, so a long name can never make the database refuse a record."""
+    limit = max_length(column)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def too_long(label: str, limit: int, entered: int) -> str:
     return f"{label} is at most {limit:,} characters; you entered {entered:,}."
 
