@@ -60,21 +60,21 @@ DECLARER = (
 TERMINATION_NOT_YET = "Termination may be declared only after the cure period has lapsed."
 
 for_defaulting_party = fact(
-    "actor_acts_for_defaulting_party", "Only the defaulting party may submit a cure."
+    "actor_acts_for_defaulting_party", "Only the defaulting party may submit a cure.", who=True
 )
 
 
 def issuer_only(verb: str) -> Guard:
     """The issuer guard, worded for the step ("Only the party … may accept the cure.")."""
-    return fact("actor_acts_for_issuer", f"Only {ISSUER} may {verb}.")
+    return fact("actor_acts_for_issuer", f"Only {ISSUER} may {verb}.", who=True)
 
 
-@guard("For SSF, only an SSF signatory may declare the agreement terminated.")
+@guard("For SSF, only an SSF signatory may declare the agreement terminated.", who=True)
 def lead_declares_through_signatory(ctx: Mapping[str, object], actor: Actor) -> bool:
     return actor.side != "lead" or "ssf_signatory" in actor.roles
 
 
-@guard(f"Only {SIGNER} may declare the agreement terminated for the agency.")
+@guard(f"Only {SIGNER} may declare the agreement terminated for the agency.", who=True)
 def agency_declares_through_signer(ctx: Mapping[str, object], actor: Actor) -> bool:
     return actor.side != "agency" or ctx.get("actor_is_authorized_signer") is True
 
@@ -134,6 +134,7 @@ def _party_event(
     guards: tuple[Guard, ...],
     *,
     requires_reason: bool = False,
+    awaited: bool = True,
     description: str,
 ) -> Event:
     return Event(
@@ -146,6 +147,7 @@ def _party_event(
         who=who,
         guards=guards,
         requires_reason=requires_reason,
+        awaited=awaited,
         description=description,
     )
 
@@ -188,6 +190,7 @@ EVENTS = (
         ISSUER,
         (issuer_only("withdraw the notice"),),
         requires_reason=True,
+        awaited=False,
         description="The issuer withdraws the notice, saying why.",
     ),
     Event(
@@ -229,7 +232,9 @@ EVENTS = (
 
 # Re-entering cure_period after a rejection starts the timer again; the caller computes the
 # deadline from the notice date, so the period is not extended by the rejection.
-TIMERS = (Timer("cure_period", "cure_lapsed", "cure_period"),)
+TIMERS = (
+    Timer("cure_period", "cure_lapsed", "cure_period", says="The cure period ends by itself"),
+)
 
 DEFAULT_NOTICE = Machine(
     "default_notice",

@@ -1,9 +1,10 @@
 """A small, pure state-machine engine for the portal's processes.
 
 A machine is a declaration: states, events (who may fire each, from where, to where, under
-which guards), and timers. The engine answers two questions and nothing more: "what may this
-person do now, and why not the rest?" (`Machine.options`) and "may this step happen now?"
-(`Machine.fire`, which returns the `Step` to record or raises `TransitionRefused`). Case
+which guards), and timers. The engine answers three questions and nothing more: "what may
+this person do now, and why not the rest?" (`Machine.options`), "who else must act?"
+(`Machine.waiting_for`) and "may this step happen now?" (`Machine.fire`, which returns the
+`Step` to record or raises `TransitionRefused`). Case
 state, history and pending deadlines are kept by the caller (portal/), so the engine is
 deterministic: the same state, actor, facts and time always give the same answer.
 """
@@ -53,26 +54,34 @@ Predicate = Callable[[Mapping[str, object], Actor], bool]
 
 @dataclass(frozen=True)
 class Guard:
-    """A named condition; calling it gives the unmet reason in plain words, or None if met."""
+    """A named condition; calling it gives the unmet reason in plain words, or None if met.
+
+    `who` marks a guard that decides who may take the step (which party the person acts for,
+    whether they may sign), not whether the case allows it now: a person such a guard refuses
+    is not the one the case waits for (see `Machine.waiting_for`).
+    """
 
     name: str
     predicate: Predicate = field(repr=False)
     reason: str
+    who: bool = False
 
     def __call__(self, ctx: Mapping[str, object], actor: Actor) -> str | None:
         return None if self.predicate(ctx, actor) else self.reason
 
 
-def guard(reason: str, *, name: str | None = None) -> Callable[[Predicate], Guard]:
+def guard(
+    reason: str, *, name: str | None = None, who: bool = False
+) -> Callable[[Predicate], Guard]:
     """Decorator: turns a predicate `(ctx, actor) -> bool` into a `Guard` with its reason."""
 
     def wrap(predicate: Predicate) -> Guard:
-        return Guard(name or predicate.__name__, predicate, reason)
+        return Guard(name or predicate.__name__, predicate, reason, who)
 
     return wrap
 
 
-def fact(key: str, reason: str, *, expected: object = True) -> Guard:
+def fact(key: str, reason: str, *, expected: object = True, who: bool = False) -> Guard:
     """A guard on one fact the service computed: met only when ctx[key] is `expected`.
 
     A missing fact counts as unmet, so a service that forgets to compute it fails closed.
@@ -81,7 +90,7 @@ def fact(key: str, reason: str, *, expected: object = True) -> Guard:
     def predicate(ctx: Mapping[str, object], actor: Actor) -> bool:
         return key in ctx and ctx[key] == expected and type(ctx[key]) is type(expected)
 
-    return Guard(key, predicate, reason)
+    return Guard(key, predicate, reason, who)
 
 
 @dataclass(frozen=True)
@@ -106,6 +115,9 @@ class Event:
     # Who may fire it, in words for refusals, when the role names alone would mislead
     # (e.g. "a representative SSF has designated", whatever their role).
     who: str = ""
+    # False for a way out a party may take at any time (voiding, withdrawing, rescinding):
+    # the case does not wait for it, so "Waiting for …" lines leave it out.
+    awaited: bool = True
 
     def __post_init__(self) -> None:
         # Accept any iterables in declarations; store immutable, order-keeping forms.
@@ -125,11 +137,16 @@ class Event:
 
 @dataclass(frozen=True)
 class Timer:
-    """On entering `state`, fire `event` at the deadline computed by the rule `rule_name`."""
+    """On entering `state`, fire `event` at the deadline computed by the rule `rule_name`.
+
+    `says` is what happens then, in words for the case's page ("The cure period ends by
+    itself"); the page adds when. Wording only, so timers compare without it.
+    """
 
     state: str
     event: str
     rule_name: str
+    says: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -182,6 +199,16 @@ def _join(phrases: Iterable[str], word: str = "or") -> str:
     if len(items) <= 1:
         return "".join(items)
     return f"{', '.join(items[:-1])} {word} {items[-1]}"
+
+
+def _verbs(verbs: Iterable[str]) -> str:
+    """Verbs joined with "or", sharing what follows the first word when they can:
+    "accept the cure", "reject the cure" → "accept or reject the cure"."""
+    tails: dict[str, list[str]] = {}
+    for verb in verbs:
+        head, _, tail = verb.partition(" ")
+        tails.setdefault(tail, []).append(head)
+    return _join(f"{_join(heads)} {tail}".rstrip() for tail, heads in tails.items())
 
 
 def _require_aware(at: datetime) -> None:
@@ -325,14 +352,17 @@ class Machine:
         """Whether only the portal itself fires `event` (at a deadline, or as a consequence)."""
         return event.roles == {SYSTEM}
 
+    def who_may(self, event: Event) -> str:
+        """Who may take `event`, in words: its declared `who`, else its roles' names."""
+        return event.who or _join(self.roles[r] for r in sorted(event.roles - {SYSTEM}))
+
     def _actor_blocker(self, event: Event, actor: Actor) -> str | None:
         if self.by_portal_only(event):
             if SYSTEM in actor.roles and actor.side == SYSTEM:
                 return None
             return f"“{event.label}” is not a step a person takes: the portal does it by itself."
         if not actor.roles & event.roles:
-            who = event.who or _join(self.roles[r] for r in sorted(event.roles - {SYSTEM}))
-            return f"Only {who} may {event.verb}."
+            return f"Only {self.who_may(event)} may {event.verb}."
         if actor.side not in event.sides:
             who = event.who or _join(self.sides[s] for s in sorted(event.sides - {SYSTEM}))
             acting = self.sides.get(actor.side, "another party")
@@ -349,6 +379,40 @@ class Machine:
             if reason is not None:
                 return reason
         return None
+
+    def is_actor_for(self, event: Event, actor: Actor, ctx: Mapping[str, object]) -> bool:
+        """Whether `actor` is one of the people who may take `event` (its roles, its sides and
+        its guards on who), whether or not the case allows the step now."""
+        if self._actor_blocker(event, actor) is not None:
+            return False
+        return all(g(ctx, actor) is None for g in event.guards if g.who)
+
+    def waiting_for(self, state: str, actor: Actor, ctx: Mapping[str, object]) -> str | None:
+        """Who else the case waits for in `state`, and to do what, in one line built from the
+        declared events (who may take each, and its verb), e.g. "Waiting for the party that
+        gave the notice to accept or reject the cure."
+
+        Only steps the case waits for count: not a way out such as withdrawing (`awaited`
+        False), nor a step the portal takes by itself (`deadline_words` says those). Steps
+        `actor` is one of the people for are left out, so the line names others; None when
+        the case waits for nobody else.
+        """
+        self.state(state)
+        waited: dict[str, list[str]] = {}
+        for e in self.events_from(state):
+            if e.awaited and not self.by_portal_only(e) and not self.is_actor_for(e, actor, ctx):
+                waited.setdefault(self.who_may(e), []).append(e.verb)
+        if not waited:
+            return None
+        parts = [f"{who} to {_verbs(verbs)}" for who, verbs in waited.items()]
+        if len(parts) > 1:
+            return f"Waiting for {', for '.join(parts[:-1])}, or for {parts[-1]}."
+        return f"Waiting for {parts[0]}."
+
+    def deadline_words(self, timer: Timer) -> str:
+        """What happens by itself when `timer` runs out, in words a page completes with when:
+        the timer's `says`, else its event's verb ("The portal will end the cure period")."""
+        return timer.says or f"The portal will {self.event(timer.event).verb} by itself"
 
     def options(self, state: str, actor: Actor, ctx: Mapping[str, object]) -> list[Option]:
         """Every event leaving `state`, in declaration order, with why each is blocked."""

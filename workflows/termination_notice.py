@@ -54,6 +54,7 @@ EVENTS = (
         who=ISSUER,
         guards=(issuer_only("rescind the notice"),),
         requires_reason=True,
+        awaited=False,
         description="The party that gave the notice takes it back, saying why.",
     ),
     Event(
@@ -68,7 +69,14 @@ EVENTS = (
     _ENDED_EVENT,
 )
 
-TIMERS = (Timer("notice_period", "notice_elapsed", "termination_notice"),)
+TIMERS = (
+    Timer(
+        "notice_period",
+        "notice_elapsed",
+        "termination_notice",
+        says="The notice period ends and the agreement terminates by itself",
+    ),
+)
 
 TERMINATION_NOTICE = Machine(
     "termination_notice",
