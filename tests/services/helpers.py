@@ -1,4 +1,6 @@
-"""Short ways to drive an agreement through its services in tests."""
+"""Short ways to drive an agreement through its services, for tests of that journey: each
+step renders, certifies or signs a real PDF. A test about something else (a remedy, a
+page, the API) stands on rows from tests/factories.py instead."""
 
 from portal.services import agreements
 from portal.services.access import RequestInfo

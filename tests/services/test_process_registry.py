@@ -18,9 +18,10 @@ from portal.models.types import UTCDateTime
 from portal.processes import Process, Registry, RuleSetting, registry
 from portal.services import cases, default_notices, documents, terminations
 from portal.services.access import SYSTEM
+from tests import factories
 from tests.conftest import PASSWORD
 from tests.rendering.pdf_text import flat, needs_pdftotext, page_texts
-from tests.services.helpers import REQ, effective
+from tests.services.helpers import REQ
 from workflows.engine import SYSTEM as PORTAL
 from workflows.engine import Event, Machine, State, Timer
 
@@ -103,7 +104,7 @@ def open_visit(agreement, by, at) -> SiteVisit:
 
 
 def test_a_new_process_gets_deadlines_and_the_sweep_fires_them(app, cast, site_visits):
-    agreement = effective(cast)
+    agreement = factories.agreement(cast.agency)
     given = clock.now()
     visit = open_visit(agreement, cast.admin, given)
     [row] = db.session.scalars(
@@ -118,7 +119,7 @@ def test_a_new_process_gets_deadlines_and_the_sweep_fires_them(app, cast, site_v
 
 
 def test_ending_the_agreement_closes_the_new_process_too(app, cast, site_visits):
-    agreement = effective(cast)
+    agreement = factories.agreement(cast.agency)
     visit = open_visit(agreement, cast.admin, clock.now())
     terminations.terminate_agreement(agreement, at=clock.now(), reason="Ended for the test")
     db.session.commit()
@@ -134,7 +135,7 @@ def test_ending_the_agreement_closes_the_new_process_too(app, cast, site_visits)
 
 
 def test_a_terminated_agreement_leaves_no_notice_open(app, cast):
-    agreement = effective(cast)
+    agreement = factories.agreement(cast.agency)
     notices = [
         default_notices.give(
             cast.signatory,
@@ -200,7 +201,7 @@ def test_bad_declarations_fail_when_registered(app, change, message):
 def test_notice_pdfs_state_the_periods_in_the_settings(app, cast, monkeypatch):
     monkeypatch.setitem(app.config, "CURE_PERIOD_DAYS", 15)
     monkeypatch.setitem(app.config, "TERMINATION_NOTICE_DAYS", 45)
-    agreement = effective(cast)
+    agreement = factories.agreement(cast.agency)
     default = default_notices.give(
         cast.signatory,
         agreement.id,
