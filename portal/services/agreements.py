@@ -20,6 +20,7 @@ from portal.services import agencies, auth, cases, documents, identities, signin
 from portal.services.access import RequestInfo, is_lead_staff, require_agency_visible, require_role
 from portal.services.errors import Conflict, NotFound, ServiceError
 from portal.services.lead import lead_agency_name
+from portal.services.next_steps import NextSteps, for_case
 from portal.services.timefmt import local_date, long_date
 from portal.services.unit import unit_of_work
 from portal.services.validation import clean_text
@@ -83,11 +84,38 @@ def context(agreement: Agreement, user: User) -> dict[str, object]:
     }
 
 
-def options(agreement: Agreement, user: User) -> list[Option]:
+def _page_context(agreement: Agreement, user: User) -> dict[str, object]:
     ctx = context(agreement, user)
     # Consent is given on the signing page itself, so it never blocks opening that page.
     ctx["esign_consent"] = True
-    return cases.options(AGREEMENT, agreement, user, ctx)
+    return ctx
+
+
+def options(agreement: Agreement, user: User) -> list[Option]:
+    return cases.options(AGREEMENT, agreement, user, _page_context(agreement, user))
+
+
+def next_steps(agreement: Agreement, user: User) -> NextSteps:
+    """What the agreement's page offers this person, and who else must act."""
+    return for_case(AGREEMENT, agreement, user, _page_context(agreement, user))
+
+
+def refusal_to_start(user: User, agency: Agency) -> str | None:
+    """Why `user` may not start an agreement for `agency` now, or None if they may (the
+    agency page offers the button only then; `create` checks the same again)."""
+    if user.role != "ssf_admin":
+        return "Only a lead agency HMIS admin can start an agreement."
+    refusal = agencies.refusal_to_partner(agency.vawa_provider)
+    if refusal:
+        return refusal
+    existing = _open_agreement(agency)
+    if existing is not None:
+        return (
+            f"{agency.legal_name} already has agreement {existing.reference} "
+            f"({AGREEMENT.state(existing.state).label}); "
+            "a second one cannot start while it is open."
+        )
+    return None
 
 
 def _require_eligible(agency: Agency) -> None:
@@ -113,14 +141,9 @@ def create(admin: User, agency_id: int, request: RequestInfo) -> Agreement:
     )
     with unit_of_work("This agency already has an open agreement."):
         agency = agencies.get(admin, agency_id)
-        _require_eligible(agency)
-        existing = _open_agreement(agency)
-        if existing is not None:
-            raise ServiceError(
-                f"{agency.legal_name} already has agreement {existing.reference} "
-                f"({AGREEMENT.state(existing.state).label}); "
-                "a second one cannot start while it is open."
-            )
+        refusal = refusal_to_start(admin, agency)
+        if refusal:
+            raise ServiceError(refusal)
         now = clock.now()
         agreement = Agreement(
             reference=_next_reference(agency),
@@ -440,18 +463,26 @@ class SigningView:
     reason: str | None
     needs_consent: bool
     event: str
+    may_decline: bool = False
 
 
 def signing_view(user: User, agreement_id: int) -> SigningView:
     """What the signing page needs: whether this person may sign now, and why not."""
     agreement = get(user, agreement_id)
     event = "lead_countersigns" if is_lead_staff(user) else "agency_signs"
-    option = next((o for o in options(agreement, user) if o.event == event), None)
+    offered = options(agreement, user)
+    option = next((o for o in offered if o.event == event), None)
     reason = None if option else "This agreement is not waiting for your signature."
     if option and not option.allowed:
         reason = option.reason
+    may_decline = any(o.event == "agency_declines" and o.allowed for o in offered)
     return SigningView(
-        agreement, bool(option and option.allowed), reason, user.esign_consent_at is None, event
+        agreement,
+        bool(option and option.allowed),
+        reason,
+        user.esign_consent_at is None,
+        event,
+        may_decline,
     )
 
 

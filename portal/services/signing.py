@@ -15,6 +15,7 @@ from portal.services.access import RequestInfo
 from portal.services.errors import ServiceError
 from portal.services.lead import lead_agency_name
 from portal.services.timefmt import local_date, local_datetime, short_date
+from workflows.agreement import AGREEMENT
 
 
 def confirm_signer(
@@ -146,8 +147,9 @@ def completion_certificate(agreement: Agreement, now: datetime) -> Document:
         case_title=f"HMIS Partner Agency Agreement {agreement.reference}",
         case_reference=agreement.reference,
         agency_name=agreement.agency.legal_name,
-        status="Effective"
-        + (f" {short_date(agreement.effective_on)}" if agreement.effective_on else ""),
+        # The state in the agreement machine's words, as every page shows it.
+        status=AGREEMENT.state(agreement.state).label
+        + (f" since {short_date(agreement.effective_on)}" if agreement.effective_on else ""),
         events=events,
         documents=versions,
         generated_at=local_datetime(now),
@@ -171,8 +173,6 @@ def completion_certificate(agreement: Agreement, now: datetime) -> Document:
 
 
 def _event_label(event: str) -> str:
-    from workflows.agreement import AGREEMENT
-
     if event == "create":
         return "Created from template"
     return next((e.label for e in AGREEMENT.events if e.name == event), event)

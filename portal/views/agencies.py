@@ -16,7 +16,10 @@ bp = Blueprint("agencies", __name__, url_prefix="/agencies")
 def index():
     page = agencies.list_agencies(current_user, page=page_arg())
     return render_template(
-        "agencies/index.html", page=page, refusal_to_partner=agencies.refusal_to_partner
+        "agencies/index.html",
+        page=page,
+        refusal_to_partner=agencies.refusal_to_partner,
+        may_register=agencies.may_register(current_user),
     )
 
 
@@ -61,6 +64,8 @@ def show(agency_id: int):
         agreements=agreements.for_agency(current_user, agency_id),
         designation=agencies.designated_signer(agency),
         ineligible=agencies.refusal_to_partner(agency.vawa_provider),
+        may_start=agreements.refusal_to_start(current_user, agency) is None,
+        may_designate=agencies.may_designate(current_user),
         start_form=ActionForm(),
         suspended=suspensions_of(agency),
     )

@@ -2,10 +2,9 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from forms.agreements import ActionForm, ReasonForm, SignForm
-from portal.services import agreements, cases
+from portal.services import agreements, cases, notice_steps
 from portal.services.errors import ServiceError
 from portal.views.common import page_arg, refuse, request_info, version_of
-from portal.views.remedies import remedies_of
 from workflows.agreement import AGREEMENT
 from workflows.diagram import render_svg
 
@@ -16,7 +15,7 @@ bp = Blueprint("agreements", __name__, url_prefix="/agreements")
 @login_required
 def index():
     page = agreements.list_for(current_user, page=page_arg())
-    return render_template("agreements/index.html", page=page, machine=AGREEMENT)
+    return render_template("agreements/index.html", page=page)
 
 
 @bp.post("/start/<int:agency_id>")
@@ -46,10 +45,10 @@ def show(agreement_id: int):
         "agreements/show.html",
         agreement=agreement,
         machine=AGREEMENT,
-        options=agreements.options(agreement, current_user),
+        steps=agreements.next_steps(agreement, current_user),
         history=cases.history("agreement", agreement.id),
         diagram=render_svg(AGREEMENT, agreement.state),
-        remedies=remedies_of(agreement),
+        remedies=notice_steps.on_agreement(current_user, agreement),
         action_form=ActionForm(lock_version=agreement.lock_version),
         reason_form=ReasonForm(lock_version=agreement.lock_version),
     )
@@ -101,7 +100,7 @@ def sign(agreement_id: int):
         else:
             flash("Signed. Thank you.", "success")
             return redirect(url_for("agreements.show", agreement_id=agreement_id))
-    return render_template("agreements/sign.html", view=view, form=form, machine=AGREEMENT)
+    return render_template("agreements/sign.html", view=view, form=form)
 
 
 @bp.post("/<int:agreement_id>/<any(decline, void):action>")

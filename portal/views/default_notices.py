@@ -10,11 +10,11 @@ from flask_login import current_user, login_required
 
 from forms.agreements import ActionForm, ReasonForm
 from forms.remedies import CureForm, DeclarationForm, DefaultNoticeForm
-from portal import clock
 from portal.models.remedies import DefaultNotice
-from portal.services import agreements, cases, deadlines, default_notices
+from portal.services import cases, default_notices, notice_steps
 from portal.services.errors import ServiceError
 from portal.views.common import refuse, request_info
+from portal.views.giving import give_page
 from workflows.default_notice import DEFAULT_NOTICE
 from workflows.diagram import render_svg
 
@@ -24,40 +24,35 @@ bp = Blueprint("default_notices", __name__, url_prefix="/notices/default")
 @bp.route("/give/<int:agreement_id>", methods=["GET", "POST"])
 @login_required
 def give(agreement_id: int):
-    try:
-        agreement = agreements.get(current_user, agreement_id)
-    except ServiceError as err:
-        refuse(err)
-        return redirect(url_for("home.index"))
-    provisions = default_notices.provisions_of(agreement)
-    form = DefaultNoticeForm()
-    form.provisions.choices = [(citation, title) for citation, title in provisions]
-    if form.validate_on_submit():
-        try:
-            notice = default_notices.give(
-                current_user,
-                agreement_id,
-                provisions=form.provisions.data,
-                description=form.description.data,
-                cure_required=form.cure_required.data,
-                password=form.password.data,
-                intent=form.intent.data,
-                consent=form.consent.data,
-                request=request_info(),
-            )
-        except ServiceError as err:
-            refuse(err)
-        else:
-            flash(f"Notice of default {notice.reference} given and signed.", "success")
-            return redirect(url_for("default_notices.show", notice_id=notice.id))
-    return render_template(
-        "notices/give_default.html",
-        agreement=agreement,
+    def form(agreement):
+        provisions = default_notices.provisions_of(agreement)
+        the_form = DefaultNoticeForm()
+        the_form.provisions.choices = [(citation, title) for citation, title in provisions]
+        articles = [(a, list(items)) for a, items in groupby(provisions, key=_article)]
+        return the_form, {"articles": articles}
+
+    def given(the_form):
+        return default_notices.give(
+            current_user,
+            agreement_id,
+            provisions=the_form.provisions.data,
+            description=the_form.description.data,
+            cure_required=the_form.cure_required.data,
+            password=the_form.password.data,
+            intent=the_form.intent.data,
+            consent=the_form.consent.data,
+            request=request_info(),
+        )
+
+    return give_page(
+        agreement_id,
+        what=notice_steps.DEFAULT,
+        title="Notice of default",
         form=form,
-        articles=[(a, list(items)) for a, items in groupby(provisions, key=_article)],
-        may_give=default_notices.may_give(current_user, agreement),
-        # What the cure period would be if the notice were given now (the service recomputes).
-        period=deadlines.compute(clock.now(), deadlines.rule("cure_period")),
+        give=given,
+        template="notices/give_default.html",
+        rule="cure_period",
+        shown="default_notices.show",
     )
 
 
@@ -81,8 +76,9 @@ def _page(notice: DefaultNotice, cure_form: CureForm):
         "notices/default.html",
         notice=notice,
         machine=DEFAULT_NOTICE,
-        options=default_notices.options(notice, current_user),
-        not_now=default_notices.not_now(notice, current_user),
+        steps=notice_steps.default_notice(notice, current_user),
+        period=notice_steps.cure_period(notice),
+        parties=notice_steps.parties(notice),
         history=cases.history("default_notice", notice.id),
         diagram=render_svg(DEFAULT_NOTICE, notice.state),
         cure_form=cure_form,

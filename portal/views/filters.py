@@ -3,13 +3,15 @@
 from flask import Flask
 
 from portal.models.people import ROLE_LABELS
-from portal.services import timefmt
+from portal.services import next_steps, timefmt
 
 
 def register(app: Flask) -> None:
     app.add_template_filter(timefmt.local_datetime, "when")
     app.add_template_filter(timefmt.long_date, "long_date")
     app.add_template_filter(lambda role: ROLE_LABELS.get(role, role), "role")
+    # A case's state in words, as its process's machine declares it: {{ agreement|state_label }}
+    app.add_template_filter(lambda case: next_steps.state_of(case).label, "state_label")
 
     @app.context_processor
     def lead_name() -> dict:

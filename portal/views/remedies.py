@@ -1,12 +1,13 @@
-"""The remedy parts of the agreement and agency pages, and the time left on a period.
+"""The suspensions part of the agency page, and the time left on a period.
 
-The agreement and agency views call `remedies_of` and `suspensions_of` and hand the result
-to their templates; the filters format deadlines.
+The agency view calls `suspensions_of` and hands the result to its template; the filters
+format deadlines. (The agreement page's Remedies section comes from
+portal.services.notice_steps.)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Blueprint
@@ -15,71 +16,34 @@ from flask_login import current_user
 from forms.agreements import ReasonForm
 from forms.remedies import SuspendForm
 from portal import clock
-from portal.models import Agency, Agreement
-from portal.models.remedies import DefaultNotice, Suspension, TerminationNotice
-from portal.services import default_notices, suspensions, terminations, timefmt
-from workflows.default_notice import DEFAULT_NOTICE
-from workflows.termination_notice import TERMINATION_NOTICE
+from portal.models import Agency
+from portal.models.remedies import Suspension
+from portal.services import suspensions, timefmt
 
 bp = Blueprint("remedies", __name__)
-# The agreement page lists notices with their states in words.
-bp.add_app_template_global(DEFAULT_NOTICE, "default_notice_machine")
-bp.add_app_template_global(TERMINATION_NOTICE, "termination_notice_machine")
 
 
 @dataclass
-class AgreementRemedies:
-    default_notices: list[DefaultNotice]
-    termination_notices: list[TerminationNotice]
-    may_give_default: bool
-    may_give_termination: bool
-    running_termination: TerminationNotice | None
+class SuspensionsPage:
+    """The service's answer (`suspensions.of_agency`), with the forms this person may use."""
 
-
-def remedies_of(agreement: Agreement) -> AgreementRemedies:
-    """Notices on an agreement the page already showed to the current person."""
-    given_default = default_notices.for_agreement(current_user, agreement.id)
-    given_termination = terminations.for_agreement(current_user, agreement.id)
-    running = next((n for n in given_termination if n.state == "notice_period"), None)
-    return AgreementRemedies(
-        default_notices=given_default,
-        termination_notices=given_termination,
-        may_give_default=default_notices.may_give(current_user, agreement),
-        may_give_termination=running is None and terminations.may_give(current_user, agreement),
-        running_termination=running,
-    )
-
-
-@dataclass
-class AgencySuspensions:
-    history: list[Suspension]
-    agency: Suspension | None  # a suspension of the whole agency, in force
-    people: dict[int, Suspension] = field(default_factory=dict)  # user id → in force
+    rows: list[suspensions.Row]
+    agency: Suspension | None
+    people: dict[int, Suspension]
     suspend_form: SuspendForm | None = None
     lift_form: ReasonForm | None = None
 
 
-def suspensions_of(agency: Agency) -> AgencySuspensions:
+def suspensions_of(agency: Agency) -> SuspensionsPage:
     """Suspensions of an agency the page already showed to the current person."""
-    history = suspensions.for_agency(agency.id)
-    in_force = [s for s in history if s.state == "suspended"]
-    shown = AgencySuspensions(
-        history=history,
-        agency=next((s for s in in_force if s.user_id is None), None),
-        people={s.user_id: s for s in in_force if s.user_id is not None},
-    )
-    if current_user.role == "ssf_admin":  # the service refuses anyone else anyway
-        whole = [] if shown.agency else [("", f"The whole agency: {agency.legal_name}")]
-        people = [
-            (str(p.id), f"{p.name}, {p.title} ({p.role_label})")
-            for p in agency.people
-            if p.active and p.id not in shown.people
-        ]
-        shown.lift_form = ReasonForm()
-        if whole or people:
-            shown.suspend_form = SuspendForm()
-            shown.suspend_form.person.choices = whole + people
-    return shown
+    shown = suspensions.of_agency(current_user, agency)
+    page = SuspensionsPage(shown.rows, shown.agency, shown.people)
+    if shown.may_lift:
+        page.lift_form = ReasonForm()
+    if shown.choices:
+        page.suspend_form = SuspendForm()
+        page.suspend_form.person.choices = shown.choices
+    return page
 
 
 @bp.app_template_filter("time_left")

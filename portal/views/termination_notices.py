@@ -7,10 +7,10 @@ from flask_login import current_user, login_required
 
 from forms.agreements import ReasonForm
 from forms.remedies import TerminationNoticeForm
-from portal import clock
-from portal.services import agreements, cases, deadlines, terminations
+from portal.services import cases, notice_steps, terminations
 from portal.services.errors import ServiceError
 from portal.views.common import refuse, request_info
+from portal.views.giving import give_page
 from workflows.diagram import render_svg
 from workflows.termination_notice import TERMINATION_NOTICE
 
@@ -20,35 +20,26 @@ bp = Blueprint("termination_notices", __name__, url_prefix="/notices/termination
 @bp.route("/give/<int:agreement_id>", methods=["GET", "POST"])
 @login_required
 def give(agreement_id: int):
-    try:
-        agreement = agreements.get(current_user, agreement_id)
-    except ServiceError as err:
-        refuse(err)
-        return redirect(url_for("home.index"))
-    form = TerminationNoticeForm()
-    if form.validate_on_submit():
-        try:
-            notice = terminations.give(
-                current_user,
-                agreement_id,
-                reason=form.reason.data or "",
-                password=form.password.data,
-                intent=form.intent.data,
-                consent=form.consent.data,
-                request=request_info(),
-            )
-        except ServiceError as err:
-            refuse(err)
-        else:
-            flash(f"Notice of termination {notice.reference} given and signed.", "success")
-            return redirect(url_for("termination_notices.show", notice_id=notice.id))
-    return render_template(
-        "notices/give_termination.html",
-        agreement=agreement,
-        form=form,
-        may_give=terminations.may_give(current_user, agreement),
-        # When the agreement would end if the notice were given now (the service recomputes).
-        period=deadlines.compute(clock.now(), deadlines.rule("termination_notice")),
+    def given(form):
+        return terminations.give(
+            current_user,
+            agreement_id,
+            reason=form.reason.data or "",
+            password=form.password.data,
+            intent=form.intent.data,
+            consent=form.consent.data,
+            request=request_info(),
+        )
+
+    return give_page(
+        agreement_id,
+        what=notice_steps.TERMINATION,
+        title="Notice of termination",
+        form=lambda agreement: (TerminationNoticeForm(), {}),
+        give=given,
+        template="notices/give_termination.html",
+        rule="termination_notice",
+        shown="termination_notices.show",
     )
 
 
@@ -64,7 +55,9 @@ def show(notice_id: int):
         "notices/termination.html",
         notice=notice,
         machine=TERMINATION_NOTICE,
-        options=terminations.options(notice, current_user),
+        steps=notice_steps.termination_notice(notice, current_user),
+        period=notice_steps.notice_period(notice),
+        parties=notice_steps.parties(notice),
         history=cases.history("termination_notice", notice.id),
         diagram=render_svg(TERMINATION_NOTICE, notice.state),
         reason_form=ReasonForm(),
