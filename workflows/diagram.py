@@ -1,70 +1,356 @@
 """Draws a machine as a small, self-contained, accessible SVG (no external tools).
 
-States are laid out in rows by their distance from the initial state, so a process reads
-from top to bottom; each event is an arrow with its label. The current state is marked by
-colour and a thicker border and also named in words, in the drawing and in its title, so
-the mark does not rely on colour alone.
+A small layered layout: steps that loop back are turned round and each state goes one row below
+its longest chain of predecessors, so a process reads downwards and no arrow joins two states of
+one row. Arrows leave a box's bottom and enter a box's top at ports of their own, passing rows
+between in lanes of their own, so none runs through a box and opposite steps are drawn apart.
+One event from several states into one meets at a junction above it, labelled once. Labels go
+clear of boxes and of each other, rows moving apart until they fit. The current state is marked
+by colour and a thicker border and named in words, in the drawing and its title.
 """
 
 from __future__ import annotations
 
 import math
+import random
 import re
 import textwrap
-from collections import deque
+from dataclasses import dataclass, field
+from functools import lru_cache
 from html import escape
+from itertools import combinations, pairwise
 
 from workflows.engine import Graph, Machine, Node
 
-BOX_W, LINE_H, PAD = 200, 16, 10
-COL_GAP, ROW_GAP, MARGIN = 140, 78, 20
-WRAP = 24  # characters per line inside a state box
+BOX_W, LINE_H, PAD, WRAP = 200, 16, 10, 24  # a state's box, its text's lines and their length
+# LANE: an arrow's way through a row; MORE: how far a row gap may grow to keep labels off lines
+COL_GAP, LANE, ROW_GAP, MORE, MARGIN = 60, 40, 70, 100, 20
+LABEL_FONT, LABEL_LINE, LABEL_WRAP = 12, 14, 26  # an arrow's label
+PORT_GAP, LOOP, HUGE = 30, 18, 1e6  # ports apart; a loop's reach; a label on a box or label
+
+Box = tuple[float, float, float, float]  # left, top, right, bottom
+Point = tuple[float, float]
 
 
-def _rows(graph: Graph) -> list[list[Node]]:
-    """Nodes grouped by shortest distance from the initial state, declaration order within."""
-    initial = next(n.name for n in graph.nodes if n.initial)
-    rank = {initial: 0}
-    queue = deque([initial])
-    while queue:
-        name = queue.popleft()
-        for e in graph.edges:
-            if e.source == name and e.target not in rank:
-                rank[e.target] = rank[name] + 1
-                queue.append(e.target)
-    rows: list[list[Node]] = [[] for _ in range(max(rank.values()) + 1)]
-    for n in graph.nodes:
-        rows[rank[n.name]].append(n)
-    return rows
+def text_width(text: str, size: float = LABEL_FONT) -> float:
+    """A generous estimate of drawn width: 0.6 em a character (sans-serif averages 0.55)."""
+    return 0.6 * size * len(text)
 
 
-def _place(
-    rows: list[list[Node]], graph: Graph, width: int, box_h: int
-) -> dict[str, tuple[float, float]]:
-    """Centres of the boxes, row by row; within a row, each state sits under the mean position
-    of its neighbours already placed (the usual barycentre rule), which avoids most crossings.
-    """
-    centre: dict[str, tuple[float, float]] = {}
-    for r, row in enumerate(rows):
+def label_lines(text: str) -> list[str]:
+    return textwrap.wrap(text, LABEL_WRAP) or [text]
 
-        def pull(node: Node) -> float:
-            xs = [
-                centre[other][0]
-                for e in graph.edges
-                for other in (e.source, e.target)
-                if node.name in (e.source, e.target) and other != node.name and other in centre
-            ]
-            return sum(xs) / len(xs) if xs else width / 2
 
-        row.sort(key=pull)  # stable: declaration order breaks ties
-        row_w = len(row) * BOX_W + (len(row) - 1) * COL_GAP
-        left = (width - row_w) / 2
-        for c, node in enumerate(row):
-            centre[node.name] = (
-                left + c * (BOX_W + COL_GAP) + BOX_W / 2,
-                MARGIN + r * (box_h + ROW_GAP) + box_h / 2,
-            )
-    return centre
+def label_box(x: float, y: float, lines: list[str]) -> Box:
+    """What a label covers, halo included, from its anchor (middle, first baseline)."""
+    w = max(text_width(line) for line in lines) / 2 + 3
+    return x - w, y - 13, x + w, y + (len(lines) - 1) * LABEL_LINE + 5
+
+
+@dataclass(eq=False)
+class _Arrow:
+    source: str  # for a junction's last stretch, the sources it joins, space-separated
+    target: str
+    text: str  # its label ("" for an arrow into a junction)
+    chain: list  # the states and waypoints it passes, from the upper row to the lower
+    flipped: bool = False  # drawn upwards: its source is in the lower row
+    side: int = 0  # where its label goes: -1 left of it, 0 on it, 1 right of it
+    into: _Arrow | None = None  # the junction's last stretch it ends in
+    drop: float = 0  # for a junction's last stretch, its length
+    points: list[Point] = field(default_factory=list)
+
+
+def _ranks(graph: Graph) -> dict[str, int]:
+    """Each state's row, with the steps that loop back turned round."""
+    after = {n.name: [e.target for e in graph.edges if e.source == n.name] for n in graph.nodes}
+    back: set[tuple[str, str]] = set()
+    on_walk: dict[str, bool] = {}
+
+    def walk(name: str) -> None:
+        on_walk[name] = True
+        for nxt in after[name]:
+            if on_walk.get(nxt):
+                back.add((name, nxt))
+            elif nxt not in on_walk:
+                walk(nxt)
+        on_walk[name] = False
+
+    walk(next(n.name for n in graph.nodes if n.initial))  # every state can be reached from it
+    steps = [((v, u) if (u, v) in back else (u, v)) for u, vs in after.items() for v in vs]
+    rank = dict.fromkeys(after, 0)
+    for _ in graph.nodes:  # longest paths: every step now goes at least one row down
+        for u, v in steps:
+            if u != v:
+                rank[v] = max(rank[v], rank[u] + 1)
+    return rank
+
+
+def _gap(a, b) -> float:
+    """How far apart two neighbours in a row sit: boxes are states, waypoints arrows' lanes."""
+    boxes = isinstance(a, str) + isinstance(b, str)
+    return boxes * BOX_W / 2 + (COL_GAP if boxes == 2 else LANE)
+
+
+def _packed(row: list) -> list[float]:
+    at = [0.0]
+    for a, b in pairwise(row):
+        at.append(at[-1] + _gap(a, b))
+    return [p - at[-1] / 2 for p in at]
+
+
+def _score(rows: list[list], near: dict) -> tuple[int, float]:
+    """The crossings between rows; then how far the links lean with each row packed."""
+    pos = {item: i for row in rows for i, item in enumerate(row)}
+    x = {item: at for row in rows for item, at in zip(row, _packed(row), strict=True)}
+    crossings, lean = 0, 0.0
+    for upper, lower in pairwise(rows):
+        links = [(a, b) for b in lower for a in near[b] if a in upper]
+        lean += sum(abs(x[a] - x[b]) for a, b in links)
+        pairs = combinations([(pos[a], pos[b]) for a, b in links], 2)
+        crossings += sum((a - c) * (b - d) < 0 for (a, b), (c, d) in pairs)
+    return crossings, lean
+
+
+def _order(rows: list[list], near: dict, level: dict) -> list[list]:
+    """Rows sorted by the mean place of each item's neighbours in the row swept from, starting
+    from the declared order and from shuffles of it by a fixed seed; the order with the fewest
+    crossings (then the least lean) wins."""
+    shuffle, best, least = random.Random(0).shuffle, rows, _score(rows, near)
+    for start in range(24):
+        rows = [list(row) for row in rows]
+        for row in rows if start else ():
+            shuffle(row)
+        for sweep in range(6):
+            down = sweep % 2 == 0
+            for r in range(1, len(rows)) if down else range(len(rows) - 2, -1, -1):
+                pos = {item: i for row in rows for i, item in enumerate(row)}
+
+                def mean(item, pos=pos, ref=r - 1 if down else r + 1) -> float:
+                    xs = [pos[o] for o in near[item] if level[o] == ref]
+                    return sum(xs) / len(xs) if xs else pos[item]
+
+                rows[r].sort(key=mean)
+            if (score := _score(rows, near)) < least:
+                best, least = [list(row) for row in rows], score
+    return best
+
+
+def _spread(want: list[float], packed: list[float]) -> list[float]:
+    """The places nearest (least squares) to `want` that keep a row's order and spacing: pool
+    adjacent violators on the places less their packed offsets."""
+    blocks: list[list[float]] = []  # [sum, count] of runs pushed together
+    for w, o in zip(want, packed, strict=True):
+        blocks.append([w - o, 1])
+        while len(blocks) > 1 and blocks[-2][0] * blocks[-1][1] > blocks[-1][0] * blocks[-2][1]:
+            total, count = blocks.pop()
+            blocks[-1][0] += total
+            blocks[-1][1] += count
+    means = [total / count for total, count in blocks for _ in range(int(count))]
+    return [m + o for m, o in zip(means, packed, strict=True)]
+
+
+def _xs(rows: list[list], near: dict) -> dict:
+    """Across: each box or waypoint as near the mean of its neighbours as its row allows."""
+    x = {item: at for row in rows for item, at in zip(row, _packed(row), strict=True)}
+    for sweep in range(12):
+        for row in rows if sweep % 2 == 0 else rows[::-1]:
+            want = []
+            for item in row:  # a box heeds the boxes it joins, if any
+                pull = [o for o in near[item] if isinstance(o, str) and isinstance(item, str)]
+                pull = pull or near[item] or [item]
+                want.append(sum(x[o] for o in pull) / len(pull))
+            x.update(zip(row, _spread(want, _packed(row)), strict=True))
+    lanes: dict = {}  # each arrow's waypoints, put in one line where their rows leave room
+    for row in rows:
+        for i, w in enumerate(row):
+            if not isinstance(w, str):
+                lanes.setdefault(w[0], []).append((row, i))
+
+    def room(row: list, i: int, at: float) -> bool:
+        return (i == 0 or at - x[row[i - 1]] >= _gap(row[i - 1], row[i])) and (
+            i == len(row) - 1 or x[row[i + 1]] - at >= _gap(row[i], row[i + 1])
+        )
+
+    for lane in lanes.values():
+        for at in [x[r[i]] for r, i in lane if all(room(*w, x[r[i]]) for w in lane)][:1]:
+            x.update((r[i], at) for r, i in lane)
+    return x
+
+
+@lru_cache(maxsize=64)
+def _layout(graph: Graph, box_h: int) -> tuple[dict[str, Box], list[_Arrow], dict[int, Point]]:
+    """The boxes, the arrows (events sharing a source and a target share one) and the anchors
+    of their labels, by the arrow's index."""
+    rank = _ranks(graph)
+    by_ends: dict[tuple[str, str], _Arrow] = {}
+    for e in graph.edges:
+        if a := by_ends.get((e.source, e.target)):
+            a.text += " / " + e.label
+            continue
+        upper, lower = sorted((e.source, e.target), key=rank.__getitem__)
+        ways = [(len(by_ends), r) for r in range(rank[upper] + 1, rank[lower])]
+        chain = [upper, *ways, lower] if upper != lower else [upper]
+        by_ends[e.source, e.target] = _Arrow(e.source, e.target, e.label, chain, upper != e.source)
+    arrows = list(by_ends.values())
+    level = dict(rank) | {d: d[1] for a in arrows for d in a.chain[1:-1]}
+    rows = [[item for item in level if level[item] == r] for r in range(max(rank.values()) + 1)]
+    near: dict = {item: [] for item in level}
+    for p, q in (link for a in arrows for link in pairwise(a.chain)):
+        near[p].append(q)
+        near[q].append(p)
+    x = _xs(rows := _order(rows, near, level), near)
+    floor = [ROW_GAP] * (len(rows) - 1)
+    joins: dict[tuple[str, str], list[_Arrow]] = {}
+    for a in arrows:
+        if a.source != a.target and not a.flipped:
+            joins.setdefault((a.target, a.text), []).append(a)
+    for (target, text), members in joins.items():
+        if len(members) > 1:  # one event from several states: a junction, labelled once
+            left, top, right, bottom = label_box(0, 0, label_lines(text))
+            stem = _Arrow(" ".join(m.source for m in members), target, text, [target])
+            stem.drop = bottom - top + 26
+            for m in members:
+                m.into, m.text = stem, ""
+            arrows.append(stem)
+            floor[rank[target] - 1] = max(floor[rank[target] - 1], stem.drop + 50)
+
+    def draw(gaps: list[float]):
+        tops = [sum(box_h + g for g in gaps[:r]) for r in range(len(rows))]
+        boxes = {
+            n: (x[n] - BOX_W / 2, tops[r], x[n] + BOX_W / 2, tops[r] + box_h)
+            for n, r in rank.items()
+        }
+        _route(arrows, boxes, x, tops, box_h, by_ends)
+        return tops, boxes, *_labels(arrows, list(boxes.values()))
+
+    # A label on a box or label grows the gaps its arrow spans; one lying on another arrow
+    # grows its own gap a little, in case that clears it. The gaps that leave the fewest such
+    # labels are kept.
+    gaps, best = list(floor), None
+    for _ in range(60):
+        tops, boxes, anchors, rough, stuck = draw(gaps)
+        if best is None or (len(stuck), len(rough)) < best[0]:
+            best = (len(stuck), len(rough)), list(gaps)
+        grow = {r for y in rough for r, top in enumerate(tops[1:]) if top - gaps[r] < y < top}
+        grow = {r for r in grow if gaps[r] < floor[r] + MORE}
+        for lo, hi in ((level[arrows[i].chain[0]], level[arrows[i].chain[-1]]) for i in stuck):
+            grow |= set(range(lo, hi) if lo < hi else range(max(lo - 1, 0), min(lo + 1, len(gaps))))
+        if not grow:
+            break
+        for r in grow:
+            gaps[r] += 10
+    _, boxes, anchors, _, _ = draw(best[1])
+    return boxes, arrows, anchors
+
+
+def _route(arrows, boxes, x, tops, box_h, by_ends) -> None:
+    """Each arrow's points: out of the bottom of its upper box, down through the ways kept for
+    it in the rows between, into the top of its lower box (or its junction above it), each end
+    at a port of its own ordered by where the arrow heads, so no two cross there."""
+    ports: dict[tuple[str, int], dict[int, list[float]]] = {}  # (state, 1 bottom / -1 top)
+    for i, a in enumerate(arrows):
+        if a.source != a.target and not a.drop:
+            ports.setdefault((a.chain[0], 1), {})[i] = [x[a.chain[1]]]
+            end = arrows.index(a.into) if a.into else i
+            ports.setdefault((a.chain[-1], -1), {}).setdefault(end, []).append(x[a.chain[-2]])
+    at: dict[tuple[int, int], float] = {}
+    for (name, side), keyed in ports.items():
+        order = sorted(keyed, key=lambda k: (sum(keyed[k]) / len(keyed[k]), k))
+        step = min(PORT_GAP, (BOX_W - 40) / max(len(order) - 1, 1))
+        for j, k in enumerate(order):
+            at[k, side] = x[name] + (j - (len(order) - 1) / 2) * step
+    for i, a in enumerate(arrows):
+        if a.drop:  # a junction's last stretch: drawn with the arrows into it
+            continue
+        if a.source == a.target:  # a step back into its own state: out right, in at the top
+            _, top, right, bottom = boxes[a.source]
+            up, out = top - LOOP, right + LOOP
+            a.points = [(right, (top + bottom) / 2), (out, (top + bottom) / 2), (out, up)]
+            a.points += [(right - 12, up), (right - 12, top)]
+            continue
+        points = [(at[i, 1], boxes[a.chain[0]][3])]
+        for d in a.chain[1:-1]:
+            points += [(x[d], tops[d[1]]), (x[d], tops[d[1]] + box_h)]
+        end, top = arrows.index(a.into) if a.into else i, boxes[a.chain[-1]][1]
+        points.append((at[end, -1], top - (a.into.drop if a.into else 0)))
+        if a.into:
+            a.into.points = [points[-1], (at[end, -1], top)]
+        others = [_grow(b, 8) for n, b in boxes.items() if n not in (a.source, a.target)]
+        if not any(_crosses(b, points[0], points[-1]) for b in others):
+            points = [points[0], points[-1]]  # straight, if that runs into no box
+        a.points = points[::-1] if a.flipped else points
+        partner = by_ends.get((a.target, a.source))
+        if partner is not None and partner is not a:  # two opposite arrows: labels outside
+            a.side = -1 if at[i, 1] < at[arrows.index(partner), 1] else 1
+
+
+def _grow(b: Box, by: float) -> Box:
+    return b[0] - by, b[1] - by, b[2] + by, b[3] + by
+
+
+def _overlaps(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _crosses(box: Box, p: Point, q: Point) -> bool:
+    """Whether the segment pq passes through the inside of the box (Liang–Barsky)."""
+    (x1, y1), (x2, y2) = p, q
+    enter, leave = 0.0, 1.0
+    steps = (x1 - x2, x2 - x1, y1 - y2, y2 - y1)
+    for d, room in zip(steps, (x1 - box[0], box[2] - x1, y1 - box[1], box[3] - y1), strict=True):
+        if d == 0 and room < 0:
+            return False
+        if d:
+            enter, leave = (max(enter, room / d), leave) if d < 0 else (enter, min(leave, room / d))
+    return enter < leave
+
+
+def _labels(arrows: list[_Arrow], boxes: list[Box]):
+    """Each label's anchor (by arrow): on its arrow, or beside it for two opposite arrows,
+    clear of every box and label if it can be, on as few other arrows as can be, and near the
+    middle; the heights of those that lie on another arrow; those on a box or label."""
+    legs = [(i, p, q) for i, a in enumerate(arrows) for p, q in pairwise(a.points)]
+    heads = [_grow((*a.points[-1], *a.points[-1]), 7) for a in arrows if a.text]
+    taken = [_grow(b, 3) for b in boxes]
+    anchors: dict[int, Point] = {}
+    rough: list[float] = []
+    stuck: list[int] = []
+    length = [sum(math.dist(p, q) for p, q in pairwise(a.points)) for a in arrows]
+    for i in sorted(range(len(arrows)), key=length.__getitem__):  # short ones have less room
+        a = arrows[i]
+        if not a.text:
+            continue
+        lines = label_lines(a.text)
+        left, top, right, bottom = label_box(0, 0, lines)
+        best: tuple[float, Point, Box, int] | None = None
+        mine = list(pairwise(a.points))
+        for s, (p, q) in enumerate(mine):
+            dx, dy = q[0] - p[0], q[1] - p[1]
+            for t in (0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8, 0.1, 0.9):
+                px, py = p[0] + t * dx, p[1] + t * dy - (top + bottom) / 2
+                for side in (a.side, 0) if a.side and dy else (0,):
+                    # Beside the arrow, far enough out that the slanting line misses the label.
+                    ax = px + (
+                        side and side * ((right - left) / 2 + 4 + (bottom - top) / 2 * abs(dx / dy))
+                    )
+                    box = label_box(ax, py, lines)
+                    bad = sum(_overlaps(box, b) for b in taken)
+                    if bad and best and best[0] < HUGE:
+                        continue
+                    crossed = sum(_overlaps(box, h) for h in heads) + sum(
+                        _crosses(box, u, v)
+                        for j, u, v in legs
+                        if j != i and arrows[j].into is not a
+                    )
+                    cost = HUGE * bad + 10 * (abs(t - 0.5) + abs(s - (len(mine) - 1) / 2))
+                    cost += 20 * (side != a.side) + 40 * crossed
+                    if best is None or cost < best[0]:
+                        best = (cost, (ax, py), box, crossed)
+        anchors[i] = best[1]
+        taken.append(best[2])
+        stuck += [i] if best[0] >= HUGE else []
+        rough += [best[1][1]] if best[3] else []
+    return anchors, rough, stuck
 
 
 def _box_lines(node: Node, current: bool) -> list[str]:
@@ -76,31 +362,25 @@ def _box_lines(node: Node, current: bool) -> list[str]:
     return lines
 
 
-def _clip(cx: float, cy: float, hw: float, hh: float, dx: float, dy: float) -> tuple[float, float]:
-    """Where the ray from a box's centre towards (dx, dy) leaves the box."""
-    scale = min(hw / abs(dx) if dx else math.inf, hh / abs(dy) if dy else math.inf)
-    return cx + dx * scale, cy + dy * scale
-
-
 def render_svg(machine: Machine, current: str | None, *, id_prefix: str | None = None) -> str:
     """The machine as an SVG string; `current` (a state name or None) is marked."""
     if current is not None:
         machine.state(current)  # an unknown state is a bug, not something to draw
     graph = machine.graph()
-    rows = _rows(graph)
     prefix = re.sub(r"[^A-Za-z0-9_-]", "-", id_prefix or f"machine-{machine.name}")
     lines = {n.name: _box_lines(n, n.name == current) for n in graph.nodes}
     box_h = PAD * 2 + LINE_H * max(len(v) for v in lines.values())
-    widest = max(len(r) for r in rows)
-    width = MARGIN * 2 + widest * BOX_W + (widest - 1) * COL_GAP
-    height = MARGIN * 2 + len(rows) * box_h + (len(rows) - 1) * ROW_GAP
+    boxes, arrows, anchors = _layout(graph, box_h)
+    extent = [*boxes.values(), *((x, y, x, y) for a in arrows for x, y in a.points)]
+    extent += [label_box(x, y, label_lines(arrows[i].text)) for i, (x, y) in anchors.items()]
+    dx, dy = MARGIN - min(b[0] for b in extent), MARGIN - min(b[1] for b in extent)
+    width = round(max(b[2] for b in extent) + dx + MARGIN)
+    height = round(max(b[3] for b in extent) + dy + MARGIN)
 
-    centre = _place(rows, graph, width, box_h)
     current_label = machine.state(current).label if current else None
     title = f"{machine.label}: " + (
         f"current state “{current_label}”" if current_label else "states and steps"
     )
-    desc = _description(machine, current_label)
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" role="img" class="workflow-diagram" '
@@ -108,16 +388,34 @@ def render_svg(machine: Machine, current: str | None, *, id_prefix: str | None =
         f'aria-labelledby="{prefix}-title {prefix}-desc" '
         'font-family="system-ui, sans-serif" font-size="13">',
         f'<title id="{prefix}-title">{escape(title)}</title>',
-        f'<desc id="{prefix}-desc">{escape(desc)}</desc>',
+        f'<desc id="{prefix}-desc">{escape(_description(machine, current_label))}</desc>',
         "<defs>",
         f'<marker id="{prefix}-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" '
         'markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
         'fill="#444"/></marker>',
         "</defs>",
     ]
-    out += _edges(graph, centre, box_h, prefix)
+    for a in arrows:
+        points = " ".join(f"{x + dx:.1f},{y + dy:.1f}" for x, y in a.points)
+        head = "" if a.into else f' marker-end="url(#{prefix}-arrow)"'
+        out.append(
+            f'<polyline class="step" data-source="{escape(a.source)}" '
+            f'data-target="{escape(a.target)}" points="{points}" fill="none" stroke="#444" '
+            f'stroke-width="1.5" stroke-linejoin="round"{head}/>'
+        )
     for node in graph.nodes:
-        out += _node(node, centre[node.name], box_h, lines[node.name], node.name == current)
+        left, top, *_ = boxes[node.name]
+        out += _node(node, (left + dx, top + dy), box_h, lines[node.name], node.name == current)
+    for i, (x, y) in anchors.items():  # last, so their white halo hides the lines they cross
+        spans = "".join(
+            f'<tspan x="{x + dx:.1f}" dy="{j and LABEL_LINE}">{escape(line)}</tspan>'
+            for j, line in enumerate(label_lines(arrows[i].text))
+        )
+        out.append(
+            f'<text class="step-label" x="{x + dx:.1f}" y="{y + dy:.1f}" text-anchor="middle" '
+            f'fill="#1b1b1b" stroke="#fff" stroke-width="4" paint-order="stroke" '
+            f'font-size="{LABEL_FONT}">{spans}</text>'
+        )
     out.append("</svg>")
     return "\n".join(out)
 
@@ -132,52 +430,9 @@ def _description(machine: Machine, current_label: str | None) -> str:
     return f"{where}Starts as {machine.state(machine.initial).label}. Steps — {steps}."
 
 
-def _edges(
-    graph: Graph, centre: dict[str, tuple[float, float]], box_h: int, prefix: str
-) -> list[str]:
-    # Events sharing a source and target become one arrow with both labels.
-    grouped: dict[tuple[str, str], list[str]] = {}
-    for e in graph.edges:
-        grouped.setdefault((e.source, e.target), []).append(e.label)
-    out = []
-    for (source, target), labels in grouped.items():
-        (sx, sy), (tx, ty) = centre[source], centre[target]
-        text = escape(" / ".join(labels))
-        if source == target:  # a loop on the box's right side, labelled beside it
-            x, top, bottom = sx + BOX_W / 2, sy - box_h / 4, sy + box_h / 4
-            out.append(
-                f'<path d="M{x:.1f},{top:.1f} C{x + 40:.1f},{top - 10:.1f} {x + 40:.1f},'
-                f'{bottom + 10:.1f} {x:.1f},{bottom:.1f}" fill="none" stroke="#444" '
-                f'stroke-width="1.5" marker-end="url(#{prefix}-arrow)"/>'
-            )
-            out.append(
-                f'<text x="{x + 34:.1f}" y="{sy + 4:.1f}" fill="#1b1b1b" stroke="#fff" '
-                f'stroke-width="4" paint-order="stroke" font-size="12">{text}</text>'
-            )
-            continue
-        x1, y1 = _clip(sx, sy, BOX_W / 2, box_h / 2, tx - sx, ty - sy)
-        x2, y2 = _clip(tx, ty, BOX_W / 2, box_h / 2, sx - tx, sy - ty)
-        out.append(
-            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#444" '
-            f'stroke-width="1.5" marker-end="url(#{prefix}-arrow)"/>'
-        )
-        # Label at the middle of the arrow, haloed in white so crossing lines stay readable.
-        mx, my = (x1 + x2) / 2, (y1 + y2) / 2
-        if abs(y2 - y1) < 1:  # a level arrow: the label goes above it, clear of the head
-            my -= 10
-        out.append(
-            f'<text x="{mx:.1f}" y="{my + 4:.1f}" text-anchor="middle" fill="#1b1b1b" '
-            f'stroke="#fff" stroke-width="4" paint-order="stroke" font-size="12">'
-            f"{text}</text>"
-        )
-    return out
-
-
-def _node(
-    node: Node, at: tuple[float, float], box_h: int, lines: list[str], current: bool
-) -> list[str]:
-    cx, cy = at
-    x, y = cx - BOX_W / 2, cy - box_h / 2
+def _node(node: Node, at: Point, box_h: int, lines: list[str], current: bool) -> list[str]:
+    x, y = at
+    cx, cy = x + BOX_W / 2, y + box_h / 2
     fill, stroke, width = ("#fff4c2", "#8a5a00", 3) if current else ("#f4f6f8", "#555", 1.5)
     out = [f'<g class="state{" current" if current else ""}" data-state="{escape(node.name)}">']
     out.append(
