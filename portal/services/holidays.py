@@ -88,6 +88,12 @@ def remove(admin: User, holiday_id: int, request: RequestInfo) -> None:
         db.session.delete(holiday)
 
 
+def may_edit(user: User) -> bool:
+    """Whether the calendar page should offer this person to add and remove holidays (`add`
+    and `remove` check the same again, with the reason)."""
+    return user.active and user.role == "ssf_admin"
+
+
 def for_year_seen_by(viewer: User, year: int) -> list[Holiday]:
     """The calendar page: SSF staff see it (business days are SSF's to define)."""
     require_role(

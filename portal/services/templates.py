@@ -35,6 +35,12 @@ def get(template_id: int) -> AgreementTemplate:
     return template
 
 
+def may_publish(user: User) -> bool:
+    """Whether the templates page should offer this person to publish a version (`publish`
+    checks the same again, with the reason)."""
+    return user.active and user.role == "ssf_admin"
+
+
 def publish(
     admin: User | None,
     *,

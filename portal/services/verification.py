@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from portal import runtime
 from portal.extensions import db
 from portal.models import Agreement, DocumentVersion
+from portal.processes import registry
 from portal.services import documents
+from portal.services.next_steps import state_of
 
 
 @dataclass
@@ -25,9 +27,9 @@ class Verification:
 
 
 def verify(data: bytes) -> Verification:
+    """The PDF's signatures; if it is a document on record, its case's reference and state
+    (in the case's machine's words, as its pages show it)."""
     from portal.documents.verify import verify_pdf
-
-    from workflows.agreement import AGREEMENT
 
     report = verify_pdf(data, runtime.pki().trust_roots)
     version = documents.find_by_sha256(report.sha256)
@@ -35,9 +37,10 @@ def verify(data: bytes) -> Verification:
     if version is not None:
         doc = version.document
         reference, status = doc.title, ""
-        if doc.case_type == "agreement":
-            agreement = db.session.get(Agreement, doc.case_id)
-            reference = agreement.reference
-            status = AGREEMENT.state(agreement.state).label
+        case = db.session.get(registry().get(doc.case_type).model, doc.case_id)
+        if case is not None:
+            status = state_of(case).label
+            if isinstance(case, Agreement):
+                reference = case.reference
         match = RecordMatch(version, reference, status, version.seq == len(doc.versions))
     return Verification(report, match)

@@ -37,6 +37,7 @@ def holiday_list():
         "calendar/holidays.html",
         year=year,
         holidays=days,
+        may_edit=holidays.may_edit(current_user),
         form=HolidayForm(),
         remove_form=ActionForm(),
     )

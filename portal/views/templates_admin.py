@@ -18,7 +18,11 @@ def index():
     except ServiceError as err:
         refuse(err)
         return redirect(url_for("home.index"))
-    return render_template("templates_admin/index.html", versions=templates.all_versions())
+    return render_template(
+        "templates_admin/index.html",
+        versions=templates.all_versions(),
+        may_publish=templates.may_publish(current_user),
+    )
 
 
 @bp.get("/<int:template_id>")

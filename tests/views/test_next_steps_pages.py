@@ -4,6 +4,7 @@ machines declare, on the lists, the home page, the agency page and the case page
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
 from html import unescape
@@ -13,9 +14,9 @@ import time_machine
 
 from portal.extensions import db
 from portal.models.remedies import DefaultNotice
-from portal.services import deadlines, default_notices, suspensions, terminations
+from portal.services import deadlines, default_notices, documents, suspensions, terminations
 from tests import factories
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, csrf_token
 from tests.services.helpers import REQ
 from workflows.agreement import AGREEMENT
 from workflows.default_notice import DEFAULT_NOTICE
@@ -243,6 +244,16 @@ def test_the_notice_of_termination_page(client, app, cast, auth, pki):
     # The agreement page's Remedies section shows the same label.
     remedies = section(shown(client, f"/agreements/{agreement.id}"), "h-remedies")
     assert f"<td>{label}</td>" in remedies
+    # The verify page names a notice's state as its page does.
+    checked = client.post(
+        "/verify",
+        data={
+            "csrf_token": csrf_token(client.get("/verify")),
+            "pdf": (io.BytesIO(documents.read_bytes(notice.document.current)), "n.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert f"current status: {label}." in checked.get_data(as_text=True)
     # A second notice cannot be given while one runs: the give page says so, with no form.
     as_(auth, "sign@ssf.test")
     refused = unescape(shown(client, f"/notices/termination/give/{agreement.id}"))
