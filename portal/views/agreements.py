@@ -2,7 +2,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from forms.agreements import ActionForm, ReasonForm, SignForm
-from portal.services import agreements, cases, notice_steps
+from portal.services import agreements, cases, next_steps, notice_steps
 from portal.services.errors import ServiceError
 from portal.views.common import page_arg, refuse, request_info, version_of
 from workflows.agreement import AGREEMENT
@@ -112,7 +112,7 @@ def close(agreement_id: int, action: str):
         return redirect(url_for("agreements.show", agreement_id=agreement_id))
     act = agreements.decline if action == "decline" else agreements.void
     try:
-        act(
+        agreement = act(
             current_user,
             agreement_id,
             reason=form.reason.data,
@@ -122,5 +122,5 @@ def close(agreement_id: int, action: str):
     except ServiceError as err:
         refuse(err)
     else:
-        flash("Declined." if action == "decline" else "Voided.", "info")
+        flash(f"{next_steps.state_of(agreement).label}.", "info")
     return redirect(url_for("agreements.show", agreement_id=agreement_id))

@@ -278,6 +278,7 @@ def test_a_suspension_offers_lifting_to_admins_and_names_them_to_others(client, 
         part = section(shown(client, url), "h-suspensions")
         assert buttons(part) == [] and "Suspend access" not in part
         assert "Waiting for an SSF HMIS admin to lift the suspension." in part
+    assert not INNER_WORDS.search(words(shown(client, url)))
     suspensions.lift(cast.admin, suspension.id, reason="Cleared.", request=REQ)
     part = section(shown(client, url), "h-suspensions")
     assert f"<td>{SUSPENSION.state('lifted').label}</td>" in part
@@ -322,3 +323,22 @@ def test_the_home_page_heads_its_lists_with_the_machines_labels(client, app, cas
         )
         assert heading and agreement.reference in heading.group(1), state
     assert ">Sent, awaiting the agency<" not in page
+
+
+def test_closing_an_agreement_reports_its_new_state_in_the_machines_words(client, app, cast, auth):
+    agreement = factories.agreement(cast.agency, state="sent")
+    auth.login("admin@ssf.test")
+    page = client.get(f"/agreements/{agreement.id}")
+    done = client.post(
+        f"/agreements/{agreement.id}/void",
+        data={
+            "csrf_token": csrf_token(page),
+            "reason": "Sent to the wrong agency.",
+            "lock_version": str(agreement.lock_version),
+        },
+        follow_redirects=True,
+    )
+    page = unescape(done.get_data(as_text=True))
+    label = AGREEMENT.state("voided").label
+    assert f'role="status">{label}.</div>' in page
+    assert f"Status: <strong>{label}</strong>" in page
