@@ -21,7 +21,9 @@ from workflows.engine import Event, Machine, State, fact
 # A representative SSF designates to sign in the ED's place keeps their own role (often
 # agency_user), so any agency role may try and the authorized-signer guard decides.
 SIGNER_ROLES = frozenset(parties.AGENCY_ROLES)
-SIGNER = "the agency's registered executive director or a representative SSF has designated"
+SIGNER = (
+    "the agency's registered executive director or a representative the lead agency has designated"
+)
 
 # Eligibility (III.A): the one wording, which the portal's rule (agencies.refusal_to_partner)
 # gives wherever it refuses, and which this machine's guard gives if a service forgot to.
@@ -51,12 +53,13 @@ STATES = (
     State(
         "sent",
         "Awaiting the executive director's signature",
-        description="Certified by SSF and sent; the agency's executive director signs or declines.",
+        description="Certified by the lead agency and sent; the agency's executive director "
+        "signs or declines.",
     ),
     State(
         "agency_signed",
-        "Awaiting SSF countersignature",
-        description="Signed for the agency; SSF's signatory countersigns.",
+        "Awaiting the lead agency's countersignature",
+        description="Signed for the agency; the lead agency's signatory countersigns.",
     ),
     State(
         "effective",
@@ -72,9 +75,10 @@ STATES = (
     ),
     State(
         "voided",
-        "Voided by SSF",
+        "Voided by the lead agency",
         terminal=True,
-        description="SSF withdrew the agreement before it took effect, giving a reason.",
+        description="The lead agency withdrew the agreement before it took effect, giving a "
+        "reason.",
     ),
     State(
         "terminated",
@@ -93,7 +97,8 @@ EVENTS = (
         roles={"ssf_admin"},
         sides={"lead"},
         guards=(agency_eligible, no_agreement_in_effect),
-        description="SSF certifies the rendered agreement and sends it to the executive director.",
+        description="The lead agency certifies the rendered agreement and sends it to the "
+        "executive director.",
     ),
     Event(
         "agency_signs",
@@ -104,7 +109,8 @@ EVENTS = (
         who=SIGNER,
         sides={"agency"},
         guards=(authorized_signer, esign_consent),
-        description="The agency's executive director (or SSF-designated representative) signs.",
+        description="The agency's executive director (or a representative the lead agency "
+        "designated) signs.",
     ),
     Event(
         "agency_declines",
@@ -125,7 +131,7 @@ EVENTS = (
         target="effective",
         roles={"ssf_signatory"},
         sides={"lead"},
-        description="SSF's signatory countersigns; the agreement takes effect.",
+        description="The lead agency's signatory countersigns; the agreement takes effect.",
     ),
     Event(
         "void",
@@ -136,7 +142,7 @@ EVENTS = (
         sides={"lead"},
         requires_reason=True,
         awaited=False,
-        description="SSF withdraws an agreement that is not yet in effect, saying why.",
+        description="The lead agency withdraws an agreement that is not yet in effect, saying why.",
     ),
     Event(
         "terminate",

@@ -55,7 +55,8 @@ ISSUER = "the party that gave the notice"
 DEFAULTING = "the defaulting party"
 # The declaration is signed, so only a signatory of the issuing party may make it.
 DECLARER = (
-    "the party that gave the notice, through an SSF signatory or the agency's authorized signer,"
+    "the party that gave the notice, through a lead agency signatory or the agency's "
+    "authorized signer,"
 )
 TERMINATION_NOT_YET = "Termination may be declared only after the cure period has lapsed."
 
@@ -69,7 +70,7 @@ def issuer_only(verb: str) -> Guard:
     return fact("actor_acts_for_issuer", f"Only {ISSUER} may {verb}.", who=True)
 
 
-@guard("For SSF, only an SSF signatory may declare the agreement terminated.", who=True)
+@guard("For the lead agency, only its signatory may declare the agreement terminated.", who=True)
 def lead_declares_through_signatory(ctx: Mapping[str, object], actor: Actor) -> bool:
     return actor.side != "lead" or "ssf_signatory" in actor.roles
 

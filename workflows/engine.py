@@ -113,7 +113,7 @@ class Event:
     requires_reason: bool = False
     description: str = ""
     # Who may fire it, in words for refusals, when the role names alone would mislead
-    # (e.g. "a representative SSF has designated", whatever their role).
+    # (e.g. "a representative the lead agency has designated", whatever their role).
     who: str = ""
     # False for a way out a party may take at any time (voiding, withdrawing, rescinding):
     # the case does not wait for it, so "Waiting for …" lines leave it out.

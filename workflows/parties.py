@@ -14,8 +14,8 @@ AGENCY = "agency"
 
 # The lead agency's staff see every agency; each role as a refusal names it.
 LEAD_ROLES: Mapping[str, str] = {
-    "ssf_admin": "an SSF HMIS admin",
-    "ssf_signatory": "an SSF signatory",
+    "ssf_admin": "a lead agency HMIS admin",
+    "ssf_signatory": "a lead agency signatory",
     "auditor": "an auditor",
 }
 # Lead staff who act for the lead agency in a case; the auditor only reads.
@@ -31,7 +31,7 @@ ROLE_NAMES: Mapping[str, str] = {**LEAD_ROLES, **AGENCY_ROLES}
 
 # The two parties of the agreement, as a refusal names them.
 AGREEMENT_SIDES: Mapping[str, str] = {
-    LEAD: "the HMIS Lead Agency (SSF)",
+    LEAD: "the HMIS Lead Agency",
     AGENCY: "the partner agency",
 }
 

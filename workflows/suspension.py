@@ -14,13 +14,13 @@ STATES = (
     State(
         "suspended",
         "Suspended pending investigation",
-        description="Access is suspended or restricted while SSF investigates.",
+        description="Access is suspended or restricted while the lead agency investigates.",
     ),
     State(
         "lifted",
         "Suspension lifted",
         terminal=True,
-        description="SSF lifted the suspension, giving a reason.",
+        description="The lead agency lifted the suspension, giving a reason.",
     ),
 )
 
@@ -33,7 +33,7 @@ EVENTS = (
         roles={"ssf_admin"},
         sides={"lead"},
         requires_reason=True,
-        description="An SSF HMIS admin restores access, saying why.",
+        description="A lead agency HMIS admin restores access, saying why.",
     ),
 )
 

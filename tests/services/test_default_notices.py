@@ -152,7 +152,9 @@ def test_ssf_gives_notice_signed_by_its_signatory_and_mailed_to_the_agency(
 
 def test_who_may_give_a_notice_and_what_it_must_say(app, cast, clock):
     agreement = factories.agreement(cast.agency)
-    signer_only = "signed by Sacramento Steps Forward's signatory or by the agency's executive director"
+    signer_only = (
+        "signed by Sacramento Steps Forward's signatory or by the agency's executive director"
+    )
     refusals = [
         (cast.admin, {}, signer_only),
         (cast.auditor, {}, signer_only),
@@ -337,7 +339,7 @@ def test_uncured_notice_reminds_lapses_by_itself_and_the_issuer_declares(
         submit(cast.ed, notice)
 
     clock.move_to(CURE_ENDS + timedelta(days=2))
-    with pytest.raises(ServiceError, match="through an SSF signatory"):
+    with pytest.raises(ServiceError, match="through a lead agency signatory"):
         declare(cast.admin, notice)
     with pytest.raises(ServiceError, match="Only the party that gave the notice"):
         declare(cast.ed, notice)

@@ -23,7 +23,9 @@ from workflows.default_notice import DEFAULT_NOTICE
 from workflows.suspension import SUSPENSION
 from workflows.termination_notice import TERMINATION_NOTICE
 
-SIGNER_WORDS = "the agency's registered executive director or a representative SSF has designated"
+SIGNER_WORDS = (
+    "the agency's registered executive director or a representative the lead agency has designated"
+)
 # Words of the portal's inner workings that no page may show.
 INNER_WORDS = re.compile(r"\b(scheduler|system|sweep|timer)s?\b", re.I)
 
@@ -77,7 +79,12 @@ def as_(auth, email: str):
     ("state", "email", "expected_buttons", "line"),
     [
         ("draft", "admin@ssf.test", ["Send for signature", "Void the agreement"], None),
-        ("draft", "ed@hope.test", [], "Waiting for an SSF HMIS admin to send for signature."),
+        (
+            "draft",
+            "ed@hope.test",
+            [],
+            "Waiting for a lead agency HMIS admin to send for signature.",
+        ),
         ("sent", "ed@hope.test", ["Sign the agreement", "Decline to sign"], None),
         (
             "sent",
@@ -102,13 +109,13 @@ def as_(auth, email: str):
             "agency_signed",
             "ed@hope.test",
             [],
-            "Waiting for an SSF signatory to countersign the agreement.",
+            "Waiting for a lead agency signatory to countersign the agreement.",
         ),
         (
             "agency_signed",
             "admin@ssf.test",
             ["Void the agreement"],
-            "Waiting for an SSF signatory to countersign the agreement.",
+            "Waiting for a lead agency signatory to countersign the agreement.",
         ),
     ],
 )
@@ -201,7 +208,7 @@ def test_the_notice_of_default_page_in_each_state(client, app, cast, auth, pki):
         as_(auth, "admin@ssf.test")  # SSF's admin may waive; its signatory declares
         assert steps(client, url) == (
             ["Waive the default"],
-            "Waiting for the party that gave the notice, through an SSF signatory or the "
+            "Waiting for the party that gave the notice, through a lead agency signatory or the "
             "agency's authorized signer, to declare the agreement terminated.",
         )
         as_(auth, "ed@hope.test")
@@ -277,7 +284,7 @@ def test_a_suspension_offers_lifting_to_admins_and_names_them_to_others(client, 
         as_(auth, email)
         part = section(shown(client, url), "h-suspensions")
         assert buttons(part) == [] and "Suspend access" not in part
-        assert "Waiting for an SSF HMIS admin to lift the suspension." in part
+        assert "Waiting for a lead agency HMIS admin to lift the suspension." in part
     assert not INNER_WORDS.search(words(shown(client, url)))
     suspensions.lift(cast.admin, suspension.id, reason="Cleared.", request=REQ)
     part = section(shown(client, url), "h-suspensions")

@@ -22,7 +22,7 @@ PERSON_SIDES = ("acquiring", "agency", "lead", "system")
 # How a refusal names the side a person acts for; a side the machine does not declare (the
 # portal's own among them) is "another party", never the scheduler or the system.
 SIDE_WORDS = {
-    "lead": "the HMIS Lead Agency (SSF)",
+    "lead": "the HMIS Lead Agency",
     "agency": "the partner agency",
     "acquiring": "another party",
     "system": "another party",

@@ -31,24 +31,24 @@ TARGET = {
 }
 AGENCY_PEOPLE = {"agency_ed", "agency_security_officer", "agency_user"}
 WHO = {
-    "send": ({"ssf_admin"}, "Only an SSF HMIS admin may send for signature."),
+    "send": ({"ssf_admin"}, "Only a lead agency HMIS admin may send for signature."),
     # Any agency person may try to sign or decline: the signer guard decides (a representative
     # SSF designates keeps their own role).
     "agency_signs": (
         AGENCY_PEOPLE,
         "Only the agency's registered executive director or a "
-        "representative SSF has designated may sign the agreement.",
+        "representative the lead agency has designated may sign the agreement.",
     ),
     "agency_declines": (
         AGENCY_PEOPLE,
         "Only the agency's registered executive director or a "
-        "representative SSF has designated may decline to sign.",
+        "representative the lead agency has designated may decline to sign.",
     ),
     "lead_countersigns": (
         {"ssf_signatory"},
-        "Only an SSF signatory may countersign the agreement.",
+        "Only a lead agency signatory may countersign the agreement.",
     ),
-    "void": ({"ssf_admin"}, "Only an SSF HMIS admin may void the agreement."),
+    "void": ({"ssf_admin"}, "Only a lead agency HMIS admin may void the agreement."),
     "terminate": ({"system"}, portal_only("Terminate the agreement")),
 }
 NEEDS_REASON = {"agency_declines", "void"}
@@ -56,10 +56,10 @@ STATES = ["draft", "sent", "agency_signed", "effective", "declined", "voided", "
 STATE_LABELS = {
     "draft": "Draft",
     "sent": "Awaiting the executive director's signature",
-    "agency_signed": "Awaiting SSF countersignature",
+    "agency_signed": "Awaiting the lead agency's countersignature",
     "effective": "In effect",
     "declined": "Declined by the agency",
-    "voided": "Voided by SSF",
+    "voided": "Voided by the lead agency",
     "terminated": "Terminated",
 }
 SIDE_OF = {
@@ -78,8 +78,8 @@ GOOD = {
     "esign_consent": True,
 }
 SIGNER_REASON = (
-    "Only the agency's registered executive director or a representative SSF has designated "
-    "may sign."
+    "Only the agency's registered executive director or a representative the lead agency "
+    "has designated may sign."
 )
 
 
@@ -155,8 +155,7 @@ def test_right_role_on_the_wrong_side_is_refused_plainly() -> None:
     with pytest.raises(TransitionRefused) as refused:
         AGREEMENT.fire("draft", "send", impostor, GOOD, at=AT)
     assert str(refused.value) == (
-        "Only the HMIS Lead Agency (SSF) may send for signature; you are acting for the "
-        "partner agency."
+        "Only the HMIS Lead Agency may send for signature; you are acting for the partner agency."
     )
 
 
@@ -300,7 +299,7 @@ def test_a_person_cannot_terminate_the_agreement_but_the_portal_can() -> None:
 
 def test_the_declared_roles_and_sides_name_people_in_refusals() -> None:
     assert dict(AGREEMENT.sides) == {
-        "lead": "the HMIS Lead Agency (SSF)",
+        "lead": "the HMIS Lead Agency",
         "agency": "the partner agency",
     }
     assert set(AGREEMENT.roles) == AGENCY_PEOPLE | {"ssf_admin", "ssf_signatory"}

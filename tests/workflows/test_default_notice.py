@@ -61,13 +61,15 @@ DECLARER_ROLES = {"ssf_signatory", "agency_ed", "agency_security_officer", "agen
 ISSUER_ONLY = "Only the party that gave the notice may {}."
 DEFAULTING_ONLY = "Only the defaulting party may submit a cure."
 DECLARER_ONLY = (
-    "Only the party that gave the notice, through an SSF signatory or the agency's authorized "
-    "signer, may declare the agreement terminated."
+    "Only the party that gave the notice, through a lead agency signatory or the agency's "
+    "authorized signer, may declare the agreement terminated."
 )
-LEAD_SIGNATORY_ONLY = "For SSF, only an SSF signatory may declare the agreement terminated."
+LEAD_SIGNATORY_ONLY = (
+    "For the lead agency, only its signatory may declare the agreement terminated."
+)
 AGENCY_SIGNER_ONLY = (
-    "Only the agency's registered executive director or a representative SSF has designated "
-    "may declare the agreement terminated for the agency."
+    "Only the agency's registered executive director or a representative the lead agency "
+    "has designated may declare the agreement terminated for the agency."
 )
 # event: (roles that may try, sides that may try, refusal naming who may act)
 WHO = {
@@ -372,7 +374,7 @@ def test_a_declaration_by_an_admin_before_the_lapse_or_an_unreasoned_waiver_is_r
     with pytest.raises(TransitionRefused) as refused:
         walk([lapse, ("declare_termination", admin, ssf, None)])
     assert str(refused.value) == DECLARER_ONLY
-    assert "through an SSF signatory" in str(refused.value)
+    assert "through a lead agency signatory" in str(refused.value)
     signatory = actor("ssf_signatory", "lead")
     with pytest.raises(TransitionRefused) as refused:
         walk([("declare_termination", signatory, ssf, None)])

@@ -41,8 +41,8 @@ def test_accessible_and_names_the_current_state() -> None:
     desc = root.find("svg:desc", NS)
     assert title is not None and desc is not None
     assert root.get("aria-labelledby") == f"{title.get('id')} {desc.get('id')}"
-    assert "current state “Awaiting SSF countersignature”" in (title.text or "")
-    assert "The current state is “Awaiting SSF countersignature”" in (desc.text or "")
+    assert "current state “Awaiting the lead agency's countersignature”" in (title.text or "")
+    assert "The current state is “Awaiting the lead agency's countersignature”" in (desc.text or "")
     current = root.findall(".//svg:g[@class='state current']", NS)
     assert [g.get("data-state") for g in current] == ["agency_signed"]
     assert "(current state)" in "".join(current[0].itertext())
@@ -57,7 +57,7 @@ def test_every_state_and_event_is_drawn() -> None:
     for e in AGREEMENT.events:
         assert e.label in drawn
     # One line from each source of each event; the three "Void the agreement" lines meet at
-    # a junction above "Voided by SSF", and one arrow, labelled once, goes on into it.
+    # a junction above "Voided by the lead agency", and one arrow, labelled once, goes on into it.
     drawn_lines = [
         (p.get("data-source"), p.get("data-target")) for p in root.iterfind(".//svg:polyline", NS)
     ]

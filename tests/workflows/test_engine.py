@@ -30,8 +30,8 @@ AT = datetime(2026, 10, 28, 16, 0, tzinfo=ZoneInfo("America/Los_Angeles"))
 ADMIN = Actor(user_id=1, roles=frozenset({"ssf_admin"}), side="lead", agency_id=None)
 ED = Actor(user_id=2, roles=frozenset({"agency_ed"}), side="agency", agency_id=9)
 # The roles and sides the small notice machine declares, with their names in refusals.
-ROLES = {"ssf_admin": "an SSF HMIS admin", "agency_ed": "the agency's executive director"}
-SIDES = {"lead": "the HMIS Lead Agency (SSF)", "agency": "the partner agency"}
+ROLES = {"ssf_admin": "a lead agency HMIS admin", "agency_ed": "the agency's executive director"}
+SIDES = {"lead": "the HMIS Lead Agency", "agency": "the partner agency"}
 
 
 @guard("The notice must name the clause in default.")
@@ -158,7 +158,7 @@ def test_several_roles_are_named_in_the_refusal() -> None:
     with pytest.raises(TransitionRefused) as refused:
         notice_machine().fire("cure_period", "cure", officer, {}, at=AT)
     assert str(refused.value) == (
-        "Only the agency's executive director or an SSF HMIS admin may record the cure."
+        "Only the agency's executive director or a lead agency HMIS admin may record the cure."
     )
 
 
@@ -195,7 +195,7 @@ def test_the_portal_fires_a_portal_only_event_but_no_person_step() -> None:
     with pytest.raises(TransitionRefused) as refused:
         m.fire("cure_period", "cure", SYSTEM_ACTOR, {}, at=AT)
     assert str(refused.value) == (
-        "Only the agency's executive director or an SSF HMIS admin may record the cure."
+        "Only the agency's executive director or a lead agency HMIS admin may record the cure."
     )
 
 
@@ -230,13 +230,12 @@ def test_only_an_event_of_the_portal_alone_is_portal_only() -> None:
     # Refusals name the people who may act, never the portal.
     with pytest.raises(TransitionRefused) as refused:
         shared.fire("cure_period", "close", ED, {}, at=AT)
-    assert str(refused.value) == "Only an SSF HMIS admin may close the notice."
+    assert str(refused.value) == "Only a lead agency HMIS admin may close the notice."
     stray = Actor(6, frozenset({"ssf_admin"}), "agency", 9)
     with pytest.raises(TransitionRefused) as refused:
         shared.fire("cure_period", "close", stray, {}, at=AT)
     assert str(refused.value) == (
-        "Only the HMIS Lead Agency (SSF) may close the notice; you are acting for the partner "
-        "agency."
+        "Only the HMIS Lead Agency may close the notice; you are acting for the partner agency."
     )
 
 
@@ -379,7 +378,7 @@ def test_an_undeclared_role_fails_at_declaration_naming_what_is_declared() -> No
             events,
             timers,
             initial="drafted",
-            roles={"ssf_admin": "an SSF HMIS admin"},
+            roles={"ssf_admin": "a lead agency HMIS admin"},
             sides=SIDES,
         )
     assert str(err.value) == (
@@ -532,7 +531,7 @@ def test_a_valid_walk_ends_where_it_should() -> None:
         ),
         (1, {4: "  "}, "Give a reason to extend the cure period."),
         (2, {1: ED}, portal_only("Cure period lapses")),
-        (0, {1: ED}, "Only an SSF HMIS admin may issue the notice."),
+        (0, {1: ED}, "Only a lead agency HMIS admin may issue the notice."),
         (0, {2: {}}, "The notice must name the clause in default."),
     ],
 )

@@ -16,8 +16,8 @@ MACHINES = [AGREEMENT, DEFAULT_NOTICE, TERMINATION_NOTICE, SUSPENSION]
 
 def test_roles_and_their_names() -> None:
     assert dict(parties.ROLE_NAMES) == {
-        "ssf_admin": "an SSF HMIS admin",
-        "ssf_signatory": "an SSF signatory",
+        "ssf_admin": "a lead agency HMIS admin",
+        "ssf_signatory": "a lead agency signatory",
         "auditor": "an auditor",
         "agency_ed": "the agency's executive director",
         "agency_security_officer": "the agency's security officer",
@@ -27,7 +27,7 @@ def test_roles_and_their_names() -> None:
     # The auditor reads; only admins and signatories act for the lead agency in a case.
     assert {"ssf_admin", "ssf_signatory"} == parties.LEAD_ACTING_ROLES
     assert dict(parties.AGREEMENT_SIDES) == {
-        "lead": "the HMIS Lead Agency (SSF)",
+        "lead": "the HMIS Lead Agency",
         "agency": "the partner agency",
     }
 
@@ -50,7 +50,7 @@ def test_each_role_belongs_to_one_party(role: str, side: str) -> None:
 def test_names_gives_the_declared_names_and_fails_loudly_on_an_unknown_role() -> None:
     assert parties.names({"ssf_admin", "agency_ed"}) == {
         "agency_ed": "the agency's executive director",
-        "ssf_admin": "an SSF HMIS admin",
+        "ssf_admin": "a lead agency HMIS admin",
     }
     with pytest.raises(KeyError, match="ssf_boss"):
         parties.names({"ssf_admin", "ssf_boss"})

@@ -11,7 +11,7 @@ from workflows.engine import Actor, TransitionRefused
 from workflows.suspension import SUSPENSION
 
 AT = datetime(2026, 7, 6, 16, 0, tzinfo=UTC)
-LIFT_ONLY = "Only an SSF HMIS admin may lift the suspension."
+LIFT_ONLY = "Only a lead agency HMIS admin may lift the suspension."
 
 
 def actor(role: str, side: str) -> Actor:
@@ -53,7 +53,7 @@ def test_every_state_role_and_side(state: str, role: str, side: str, who: Actor)
         refusal = LIFT_ONLY
     elif side != "lead":
         refusal = (
-            "Only the HMIS Lead Agency (SSF) may lift the suspension; you are acting for "
+            "Only the HMIS Lead Agency may lift the suspension; you are acting for "
             f"{SIDE_WORDS[side]}."
         )
     else:
@@ -97,9 +97,9 @@ def test_a_lift_ends_the_suspension_and_a_second_lift_is_refused() -> None:
 
 
 def test_the_declared_roles_and_sides() -> None:
-    assert dict(SUSPENSION.roles) == {"ssf_admin": "an SSF HMIS admin"}
+    assert dict(SUSPENSION.roles) == {"ssf_admin": "a lead agency HMIS admin"}
     assert dict(SUSPENSION.sides) == {
-        "lead": "the HMIS Lead Agency (SSF)",
+        "lead": "the HMIS Lead Agency",
         "agency": "the partner agency",
     }
     assert not any(SUSPENSION.by_portal_only(e) for e in SUSPENSION.events)

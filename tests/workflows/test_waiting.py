@@ -30,14 +30,14 @@ ISSUER = {"actor_acts_for_issuer": True, "actor_acts_for_defaulting_party": Fals
 DEFAULTING = {"actor_acts_for_issuer": False, "actor_acts_for_defaulting_party": True}
 NEITHER = {"actor_acts_for_issuer": False, "actor_acts_for_defaulting_party": False}
 ED_SIGNS_FOR_AGENCY = (
-    "the agency's registered executive director or a representative SSF has designated"
+    "the agency's registered executive director or a representative the lead agency has designated"
 )
 
 
 @pytest.mark.parametrize(
     ("state", "actor", "ctx", "line"),
     [
-        ("draft", ED, SIGNER, "Waiting for an SSF HMIS admin to send for signature."),
+        ("draft", ED, SIGNER, "Waiting for a lead agency HMIS admin to send for signature."),
         ("draft", ADMIN, {}, None),  # the admin sends it; voiding is a way out, not awaited
         ("sent", ED, SIGNER, None),  # the ED signs or declines; SSF's voiding is not awaited
         (
@@ -53,7 +53,12 @@ ED_SIGNS_FOR_AGENCY = (
             NOT_SIGNER,
             f"Waiting for {ED_SIGNS_FOR_AGENCY} to sign the agreement or decline to sign.",
         ),
-        ("agency_signed", ED, SIGNER, "Waiting for an SSF signatory to countersign the agreement."),
+        (
+            "agency_signed",
+            ED,
+            SIGNER,
+            "Waiting for a lead agency signatory to countersign the agreement.",
+        ),
         ("agency_signed", SIGNATORY, {}, None),
         ("effective", ED, SIGNER, None),  # only the portal ends it (through a remedy)
         ("terminated", ADMIN, {}, None),
@@ -82,7 +87,7 @@ def test_the_agreement_says_whom_it_waits_for(state, actor, ctx, line) -> None:
             "lapsed",
             ADMIN,
             ISSUER,
-            "Waiting for the party that gave the notice, through an SSF signatory or the "
+            "Waiting for the party that gave the notice, through a lead agency signatory or the "
             "agency's authorized signer, to declare the agreement terminated.",
         ),
         ("lapsed", SIGNATORY, ISSUER, None),
@@ -91,7 +96,7 @@ def test_the_agreement_says_whom_it_waits_for(state, actor, ctx, line) -> None:
             "lapsed",
             ED,
             {**DEFAULTING, **NOT_SIGNER},
-            "Waiting for the party that gave the notice, through an SSF signatory or the "
+            "Waiting for the party that gave the notice, through a lead agency signatory or the "
             "agency's authorized signer, to declare the agreement terminated, or for the party "
             "that gave the notice to waive the default.",
         ),
@@ -115,7 +120,7 @@ def test_a_notice_of_termination_waits_for_nobody_and_ends_by_itself() -> None:
 
 def test_a_suspension_waits_for_an_admin_to_lift_it() -> None:
     assert SUSPENSION.waiting_for("suspended", ED, {}) == (
-        "Waiting for an SSF HMIS admin to lift the suspension."
+        "Waiting for a lead agency HMIS admin to lift the suspension."
     )
     assert SUSPENSION.waiting_for("suspended", ADMIN, {}) is None
     assert SUSPENSION.waiting_for("lifted", ED, {}) is None
