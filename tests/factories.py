@@ -45,7 +45,7 @@ JOURNEY = ("send", "agency_signs", "lead_countersigns")
 
 @cache
 def _password_hash(password: str) -> str:
-    """One argon2 hash per password for the whole run: hashing is the slow part of a person."""
+    """Hashed once per run and shared (argon2 checks a hash by the settings stored in it)."""
     return hash_password(password)
 
 
