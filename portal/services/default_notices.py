@@ -30,6 +30,7 @@ from portal.services.validation import clean_text
 from workflows.default_notice import AGREEMENT_ENDED, DEFAULT_NOTICE, not_now_reason
 from workflows.engine import Option
 
+WHAT = "A notice of default"
 KIND = remedies.NoticeKind(
     machine=DEFAULT_NOTICE,
     model=DefaultNotice,
@@ -96,7 +97,7 @@ def give(
 ) -> DefaultNotice:
     with unit_of_work():
         agreement = agreements.get(user, agreement_id)
-        side = remedies.issuing_side(user, agreement, "A notice of default")
+        side = remedies.issuing_side(user, agreement, WHAT)
         known = dict(provisions_of(agreement))
         chosen = [c for c in dict.fromkeys(provisions) if c]
         if not chosen:
@@ -396,10 +397,9 @@ def _remind(notice: DefaultNotice, row) -> None:
         )
 
 
-def may_give(user: User, agreement) -> bool:
-    """Whether the page should offer this person to give notice of default on `agreement`
-    (`give` checks the same again, with the reasons)."""
-    return remedies.refusal_to_give(user, agreement, "A notice of default") is None
+def refusal_to_give(user: User, agreement) -> str | None:
+    """Why `user` may not give notice of default on `agreement` now, or None if they may."""
+    return remedies.refusal_to_give(user, agreement, WHAT)
 
 
 def not_now(notice: DefaultNotice, user: User) -> list[Option]:

@@ -14,7 +14,6 @@ from datetime import datetime
 from portal.models import Agreement, User
 from portal.models.remedies import DefaultNotice, TerminationNotice
 from portal.services import default_notices, remedies, terminations
-from portal.services.lead import lead_agency_name
 from portal.services.next_steps import NextSteps, for_case, state_of
 from workflows.default_notice import DEFAULT_NOTICE
 from workflows.termination_notice import TERMINATION_NOTICE
@@ -25,8 +24,8 @@ _NOTICE_RUNS = frozenset({"notice_period"})
 # The agreement's states in which its page has a Remedies section even without notices.
 _HAS_REMEDIES = frozenset({"effective", "terminated"})
 
-DEFAULT = "A notice of default"
-TERMINATION = "A notice of termination"
+DEFAULT = default_notices.WHAT
+TERMINATION = terminations.WHAT
 
 
 def default_notice(notice: DefaultNotice, user: User) -> NextSteps:
@@ -80,32 +79,10 @@ def parties(notice: DefaultNotice | TerminationNotice) -> Parties:
 
 def refusal_to_give(user: User, agreement: Agreement, what: str) -> str | None:
     """Why `user` may not give a notice (`what`: DEFAULT or TERMINATION) on `agreement` now,
-    or None if they may. The rule is remedies.refusal_to_give's (and, for a notice of
-    termination, one running at a time, as terminations.give refuses); the words name the
-    lead agency as this portal is set up."""
+    or None if they may: the rule of that notice's own service."""
     if what == TERMINATION:
-        running = running_termination(user, agreement)
-        if running is not None:
-            return (
-                f"Notice of termination {running.reference} is already running; it ends the "
-                f"agreement {running.rule_text}."
-            )
-    if remedies.refusal_to_give(user, agreement, what) is None:
-        return None
-    if agreement.state != "effective":
-        return f"{what} can be given only for an agreement in effect."
-    return f"{what} is {_SIGNED_BY.format(lead=lead_agency_name())}."
-
-
-_SIGNED_BY = (
-    "signed by {lead}'s signatory or by the agency's executive director "
-    "(or its designated representative)"
-)
-
-
-def running_termination(user: User, agreement: Agreement) -> TerminationNotice | None:
-    given = terminations.for_agreement(user, agreement.id)
-    return next((n for n in given if n.state in _NOTICE_RUNS), None)
+        return terminations.refusal_to_give(user, agreement)
+    return default_notices.refusal_to_give(user, agreement)
 
 
 @dataclass(frozen=True)
@@ -138,13 +115,13 @@ def on_agreement(user: User, agreement: Agreement) -> AgreementRemedies:
     """The notices given on an agreement this person may see, and which they may give."""
     given_default = default_notices.for_agreement(user, agreement.id)
     given_termination = terminations.for_agreement(user, agreement.id)
-    running = running_termination(user, agreement)
+    running = terminations.running(agreement)
     may_default = refusal_to_give(user, agreement, DEFAULT) is None
     may_termination = refusal_to_give(user, agreement, TERMINATION) is None
     in_effect = agreement.state == "effective"
     note = None
     if in_effect and running is None and not (may_default or may_termination):
-        note = f"Notices are {_SIGNED_BY.format(lead=lead_agency_name())}."
+        note = f"Notices are {remedies.signed_by()}."
     return AgreementRemedies(
         shown=agreement.state in _HAS_REMEDIES or bool(given_default or given_termination),
         default_notices=[

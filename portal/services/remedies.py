@@ -93,16 +93,21 @@ def refusal_to_give(user: User, agreement: Agreement, what: str) -> str | None:
     """Why `user` may not give a notice (`what`) on `agreement` now, or None if they may.
 
     The one rule for both kinds of notice: the agreement is in effect, and the notice is
-    signed by SSF's signatory or by the agency's authorized signer.
+    signed by the lead agency's signatory or by the agency's authorized signer.
     """
     if agreement.state != "effective":
         return f"{what} can be given only for an agreement in effect."
     if not may_sign_for_side(user, side_of(user), agreement.agency):
-        return (
-            f"{what} is signed by {lead_agency_name()}'s signatory or by the agency's "
-            "executive director (or its designated representative)."
-        )
+        return f"{what} is {signed_by()}."
     return None
+
+
+def signed_by() -> str:
+    """Who signs a notice, in words: "signed by <lead>'s signatory or by the agency's …"."""
+    return (
+        f"signed by {lead_agency_name()}'s signatory or by the agency's executive director "
+        "(or its designated representative)"
+    )
 
 
 def issuing_side(user: User, agreement: Agreement, what: str) -> str:

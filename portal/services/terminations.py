@@ -26,6 +26,7 @@ from workflows.agreement import AGREEMENT
 from workflows.default_notice import AGREEMENT_ENDED
 from workflows.termination_notice import TERMINATION_NOTICE
 
+WHAT = "A notice of termination"
 KIND = remedies.NoticeKind(
     machine=TERMINATION_NOTICE,
     model=TerminationNotice,
@@ -67,18 +68,10 @@ def give(
 ) -> TerminationNotice:
     with unit_of_work():
         agreement = agreements.get(user, agreement_id)
-        side = remedies.issuing_side(user, agreement, "A notice of termination")
-        pending = db.session.scalar(
-            select(TerminationNotice).where(
-                TerminationNotice.agreement_id == agreement.id,
-                TerminationNotice.state == "notice_period",
-            )
-        )
-        if pending is not None:
-            raise ServiceError(
-                f"Notice of termination {pending.reference} is already running; it ends the "
-                f"agreement {pending.rule_text}."
-            )
+        refusal = refusal_to_give(user, agreement)
+        if refusal:
+            raise ServiceError(refusal)
+        side = remedies.side_of(user)
         why = clean_text(reason, "Reason", max_len=20_000, required=False, multiline=True)
 
         def words(notice: TerminationNotice, period: remedies.Period) -> remedies.NoticeText:
@@ -185,15 +178,33 @@ def _notice_period_ended(notice: TerminationNotice, row):
         )
     if notice.agreement.state == "effective":
         terminate_agreement(
-            notice.agreement, at=now, reason=f"Thirty days' notice {notice.reference} ran out"
+            notice.agreement, at=now, reason=f"The notice period of {notice.reference} ran out"
         )
     return transition
 
 
-def may_give(user: User, agreement: Agreement) -> bool:
-    """Whether the page should offer this person to give notice of termination (`give`
-    checks the same again, with the reasons, and refuses a second running notice)."""
-    return remedies.refusal_to_give(user, agreement, "A notice of termination") is None
+def running(agreement: Agreement) -> TerminationNotice | None:
+    """The notice of termination whose period runs on `agreement`, if one does."""
+    timed = [t.state for t in TERMINATION_NOTICE.timers]
+    query = select(TerminationNotice).where(
+        TerminationNotice.agreement_id == agreement.id, TerminationNotice.state.in_(timed)
+    )
+    return db.session.scalar(query)
+
+
+def refusal_to_give(user: User, agreement: Agreement) -> str | None:
+    """Why `user` may not give notice of termination on `agreement` now, or None if they may:
+    the remedies' rule, and one running notice of termination at a time."""
+    refusal = remedies.refusal_to_give(user, agreement, WHAT)
+    if refusal is not None:
+        return refusal
+    pending = running(agreement)
+    if pending is not None:
+        return (
+            f"Notice of termination {pending.reference} is already running; it ends the "
+            f"agreement {pending.rule_text}."
+        )
+    return None
 
 
 PROCESS = Process(

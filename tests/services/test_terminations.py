@@ -156,7 +156,7 @@ def test_after_termination_the_agencys_people_are_deactivated_and_records_stay(a
     # Recorded when the portal acted; the notice itself keeps the date it took effect.
     ended = cases.history("agreement", agreement.id)[-1]
     assert ended.at == ENDS + timedelta(hours=3) and notice.effective_at == ENDS
-    assert f"notice {notice.reference} ran out" in ended.reason
+    assert f"The notice period of {notice.reference} ran out" in ended.reason
     assert agreement.closed_reason == ended.reason
 
 
@@ -191,7 +191,9 @@ def test_the_issuer_rescinds_before_the_date_and_nothing_ends(app, cast, mailbox
 def test_who_may_give_notice_of_termination(app, cast, clock):
     agreement = factories.agreement(cast.agency)
     for actor in (cast.admin, cast.auditor, cast.officer):
-        with pytest.raises(ServiceError, match="signed by Sacramento Steps Forward's signatory or by the agency's"):
+        with pytest.raises(
+            ServiceError, match="signed by Sacramento Steps Forward's signatory or by the agency's"
+        ):
             give(actor, agreement)
     draft = agreements.create(cast.admin, cast.other_agency.id, REQ)
     with pytest.raises(ServiceError, match="only for an agreement in effect"):
