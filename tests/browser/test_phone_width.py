@@ -2,9 +2,10 @@
 
 import pytest
 
-from portal.services import default_notices, suspensions
+from portal.services import suspensions
 from tests import factories
 from tests.conftest import PASSWORD
+from tests.notices import give_default
 from tests.services.helpers import REQ
 
 pytestmark = pytest.mark.browser
@@ -12,17 +13,7 @@ pytestmark = pytest.mark.browser
 
 def test_case_pages_fit_a_phone(app, cast, person, live_server, pki):
     agreement = factories.agreement(cast.agency, state="effective")
-    notice = default_notices.give(
-        cast.signatory,
-        agreement.id,
-        provisions=["V.E.12"],
-        description="Separations were reported late.",
-        cure_required="Report every separation within one business day.",
-        password=PASSWORD,
-        intent=True,
-        consent=True,
-        request=REQ,
-    )
+    notice = give_default(cast.signatory, agreement)
     suspensions.suspend(
         cast.admin, cast.agency.id, user_id=cast.officer.id, reason="Check", request=REQ
     )

@@ -15,9 +15,9 @@ from portal import jobs
 from portal.documents.verify import verify_pdf
 from portal.extensions import db
 from portal.models import Deadline, DefaultNotice, OutboxMessage, Transition
-from portal.services import deadlines, default_notices, documents, holidays
+from portal.services import deadlines, documents, holidays
 from tests import factories
-from tests.conftest import PASSWORD
+from tests.notices import give_default
 from tests.services.helpers import REQ
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
@@ -123,17 +123,7 @@ def test_a_holiday_ssf_adds_or_removes_moves_a_rolled_end(app, cast, monkeypatch
 
 
 def give(cast, agreement) -> DefaultNotice:
-    return default_notices.give(
-        cast.signatory,
-        agreement.id,
-        provisions=["V.E.12"],
-        description="A separation was reported late.",
-        cure_required="Report separations within one business day.",
-        password=PASSWORD,
-        intent=True,
-        consent=True,
-        request=REQ,
-    )
+    return give_default(cast.signatory, agreement)
 
 
 def sweep(app) -> int:

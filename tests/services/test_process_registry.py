@@ -16,10 +16,10 @@ from portal.extensions import db
 from portal.models import Deadline
 from portal.models.types import UTCDateTime
 from portal.processes import Process, Registry, RuleSetting, registry
-from portal.services import cases, default_notices, documents, terminations
+from portal.services import cases, documents, terminations
 from portal.services.access import SYSTEM
 from tests import factories
-from tests.conftest import PASSWORD
+from tests.notices import give_default, give_termination
 from tests.rendering.pdf_text import flat, needs_pdftotext, page_texts
 from tests.services.helpers import REQ
 from workflows.engine import SYSTEM as PORTAL
@@ -136,23 +136,8 @@ def test_ending_the_agreement_closes_the_new_process_too(app, cast, site_visits)
 
 def test_a_terminated_agreement_leaves_no_notice_open(app, cast):
     agreement = factories.agreement(cast.agency)
-    notices = [
-        default_notices.give(
-            cast.signatory,
-            agreement.id,
-            provisions=["V.E.12"],
-            description="Late separation report.",
-            cure_required="Report separations within one business day.",
-            password=PASSWORD,
-            intent=True,
-            consent=True,
-            request=REQ,
-        )
-        for _ in range(2)
-    ]
-    termination = terminations.give(
-        cast.ed, agreement.id, reason="", password=PASSWORD, intent=True, consent=True, request=REQ
-    )
+    notices = [give_default(cast.signatory, agreement) for _ in range(2)]
+    termination = give_termination(cast.ed, agreement)
     terminations.terminate_agreement(agreement, at=clock.now(), reason="Ended another way")
     db.session.commit()
     assert [n.state for n in notices] == ["agreement_ended", "agreement_ended"]
@@ -202,23 +187,11 @@ def test_notice_pdfs_state_the_periods_in_the_settings(app, cast, monkeypatch):
     monkeypatch.setitem(app.config, "CURE_PERIOD_DAYS", 15)
     monkeypatch.setitem(app.config, "TERMINATION_NOTICE_DAYS", 45)
     agreement = factories.agreement(cast.agency)
-    default = default_notices.give(
-        cast.signatory,
-        agreement.id,
-        provisions=["V.E.12"],
-        description="Late separation report.",
-        cure_required="Report separations within one business day.",
-        password=PASSWORD,
-        intent=True,
-        consent=True,
-        request=REQ,
-    )
+    default = give_default(cast.signatory, agreement)
     text = flat(" ".join(page_texts(documents.read_bytes(default.document.current))))
     assert "has fifteen (15) days to cure the default" in text
     assert "ten (10)" not in text
-    termination = terminations.give(
-        cast.ed, agreement.id, reason="", password=PASSWORD, intent=True, consent=True, request=REQ
-    )
+    termination = give_termination(cast.ed, agreement)
     text = flat(" ".join(page_texts(documents.read_bytes(termination.document.current))))
     assert "gives forty-five (45) days' prior written notice" in text
     assert "thirty (30)" not in text

@@ -19,7 +19,6 @@ from portal.services import (
     auth,
     cases,
     deadlines,
-    default_notices,
     documents,
     remedies,
     terminations,
@@ -27,6 +26,7 @@ from portal.services import (
 from portal.services.errors import NotFound, ServiceError
 from tests import factories
 from tests.conftest import PASSWORD
+from tests.notices import give_default
 from tests.services.helpers import REQ
 
 START = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)  # Tuesday, December 1, 10:00 am Pacific
@@ -52,17 +52,7 @@ def give(actor, agreement, reason: str = "We are closing the program.") -> Termi
 
 
 def default_notice(actor, agreement):
-    return default_notices.give(
-        actor,
-        agreement.id,
-        provisions=["V.E.12"],
-        description="A separation was reported late.",
-        cure_required="Report separations within one business day.",
-        password=PASSWORD,
-        intent=True,
-        consent=True,
-        request=REQ,
-    )
+    return give_default(actor, agreement)
 
 
 def sweep(app) -> int:

@@ -14,9 +14,10 @@ import time_machine
 
 from portal.extensions import db
 from portal.models.remedies import DefaultNotice
-from portal.services import deadlines, default_notices, documents, suspensions, terminations
+from portal.services import deadlines, default_notices, documents, suspensions
 from tests import factories
-from tests.conftest import PASSWORD, csrf_token
+from tests.conftest import csrf_token
+from tests.notices import give_default, give_termination
 from tests.services.helpers import REQ
 from workflows.agreement import AGREEMENT
 from workflows.default_notice import DEFAULT_NOTICE
@@ -148,22 +149,8 @@ def test_the_signing_page_offers_declining_only_to_who_may_decline(client, app, 
 # --- a notice of default -------------------------------------------------------------------
 
 
-def give_default(cast, agreement):
-    return default_notices.give(
-        cast.signatory,
-        agreement.id,
-        provisions=["V.E.12"],
-        description="Separations were reported late.",
-        cure_required="Report every separation within one business day.",
-        password=PASSWORD,
-        intent=True,
-        consent=True,
-        request=REQ,
-    )
-
-
 def test_the_notice_of_default_page_in_each_state(client, app, cast, auth, pki):
-    notice = give_default(cast, factories.agreement(cast.agency, state="effective"))
+    notice = give_default(cast.signatory, factories.agreement(cast.agency, state="effective"))
     url = f"/notices/default/{notice.id}"
     ends = "The cure period ends by itself on "
 
@@ -225,15 +212,7 @@ def test_the_notice_of_default_page_in_each_state(client, app, cast, auth, pki):
 
 def test_the_notice_of_termination_page(client, app, cast, auth, pki):
     agreement = factories.agreement(cast.agency, state="effective")
-    notice = terminations.give(
-        cast.ed,
-        agreement.id,
-        reason="",
-        password=PASSWORD,
-        intent=True,
-        consent=True,
-        request=REQ,
-    )
+    notice = give_termination(cast.ed, agreement)
     url = f"/notices/termination/{notice.id}"
     ends = "The notice period ends and the agreement terminates by itself on "
     auth.login("ed@hope.test")
