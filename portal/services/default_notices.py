@@ -3,17 +3,14 @@
 Given by either party for an agreement in effect. The cure period is a durable deadline;
 at its end an uncured notice lapses by itself, and only then may the party that gave it
 declare the agreement terminated (a decision, never automatic) or waive the default.
+Cures submitted within the period, and deciding on them, are in `cures`.
 """
 
 from __future__ import annotations
 
-import mimetypes
-from dataclasses import dataclass
-
-from portal import clock, runtime
-from portal.extensions import db
+from portal import clock
 from portal.models import User
-from portal.models.remedies import CureSubmission, DefaultNotice
+from portal.models.remedies import DefaultNotice
 from portal.processes import Process, RuleSetting
 from portal.services import (
     access,
@@ -23,8 +20,8 @@ from portal.services import (
     signing,
     terminations,
 )
-from portal.services.access import SYSTEM, RequestInfo, require_agency_visible
-from portal.services.errors import NotFound, ServiceError
+from portal.services.access import SYSTEM, RequestInfo
+from portal.services.errors import ServiceError
 from portal.services.unit import unit_of_work
 from portal.services.validation import clean_text
 from workflows.default_notice import AGREEMENT_ENDED, DEFAULT_NOTICE, not_now_reason
@@ -40,15 +37,6 @@ KIND = remedies.NoticeKind(
     path="default",
     rule_name="cure_period",
 )
-MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-# Attachments are evidence: accept only kinds a reviewer can open safely, checked by content.
-_SIGNATURES = {b"%PDF-": "application/pdf", b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg"}
-
-
-@dataclass(frozen=True)
-class Upload:
-    filename: str
-    data: bytes
 
 
 def get(viewer: User, notice_id: int) -> DefaultNotice:
@@ -160,7 +148,7 @@ def _when(instant) -> str:
     return local_datetime(instant)
 
 
-def _advance(
+def advance(
     notice: DefaultNotice,
     event: str,
     user: User | None,
@@ -185,108 +173,6 @@ def _advance(
     )
 
 
-def submit_cure(
-    user: User, notice_id: int, *, text: str, uploads: list[Upload], request: RequestInfo
-) -> CureSubmission:
-    with unit_of_work():
-        notice = get(user, notice_id)
-        body = clean_text(text, "What was done to cure", max_len=20_000, multiline=True)
-        now = clock.now()
-        # The period ends at its deadline, not when the next sweep happens to run.
-        if notice.state == "cure_period" and now > notice.cure_ends_at:
-            raise ServiceError(
-                f"The cure period ended {notice.cure_rule_text}; a cure can no longer be submitted."
-            )
-        _advance(notice, "submit_cure", user, at=now, request=request)
-        submission = CureSubmission(
-            notice=notice,
-            submitted_at=now,
-            submitted_by_id=user.id,
-            text=body,
-            attachments=[_store(upload) for upload in uploads if upload.data],
-        )
-        db.session.add(submission)
-        remedies.notify_side(
-            notice.issuer_side,
-            notice.agency,
-            f"Cure submitted: {notice.reference}",
-            f"{user.name} submitted a cure for notice of default {notice.reference}. Accept or "
-            f"reject it: {remedies.base_url()}/notices/default/{notice.id}\n",
-        )
-    return submission
-
-
-def _store(upload: Upload) -> dict:
-    from portal.storage import sha256_hex
-
-    name = clean_text(upload.filename, "File name", max_len=200) or "attachment"
-    if len(upload.data) > MAX_ATTACHMENT_BYTES:
-        raise ServiceError(f"{name} is larger than 10 MB.")
-    kind = next((t for sig, t in _SIGNATURES.items() if upload.data.startswith(sig)), None)
-    if kind is None:
-        guessed = mimetypes.guess_type(name)[0]
-        if guessed == "text/plain" and _is_text(upload.data):
-            kind = "text/plain"
-        else:
-            raise ServiceError(f"{name}: attach PDF, PNG, JPEG or plain-text files only.")
-    from portal.storage import StorageError
-
-    try:
-        key = runtime.storage().put(upload.data, content_type=kind)
-    except StorageError as exc:
-        raise ServiceError(f"{exc} Nothing was submitted; try again shortly.") from exc
-    return {
-        "filename": name,
-        "storage_key": key,
-        "sha256": sha256_hex(upload.data),
-        "size": len(upload.data),
-        "content_type": kind,
-    }
-
-
-def _is_text(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return b"\x00" not in data
-
-
-def accept_cure(user: User, notice_id: int, *, request: RequestInfo) -> DefaultNotice:
-    return _decide(user, notice_id, "accept_cure", "", request)
-
-
-def reject_cure(user: User, notice_id: int, *, reason: str, request: RequestInfo) -> DefaultNotice:
-    return _decide(user, notice_id, "reject_cure", reason, request)
-
-
-def _decide(user: User, notice_id: int, event: str, reason: str, request: RequestInfo):
-    with unit_of_work():
-        notice = get(user, notice_id)
-        why = clean_text(reason, "Reason", max_len=4000, required=False, multiline=True)
-        now = clock.now()
-        _advance(notice, event, user, at=now, request=request, reason=why)
-        latest = notice.cures[-1] if notice.cures else None
-        if latest is not None and not latest.decision:
-            latest.decision = "accepted" if event == "accept_cure" else "rejected"
-            latest.decided_at, latest.decided_by_id, latest.decision_reason = now, user.id, why
-        if event == "accept_cure":
-            notice.closed_reason = "Cured; the agreement continues."
-            message = "accepted the cure; the default is closed and the agreement continues."
-        else:
-            message = (
-                f"rejected the cure. Reasons:\n{why}\n\nThe cure period still ends "
-                f"{notice.cure_rule_text}."
-            )
-        remedies.notify_side(
-            notice.defaulting_side,
-            notice.agency,
-            f"Cure {notice.reference}: decision",
-            f"{user.name} {message}\n",
-        )
-    return notice
-
-
 def withdraw(user: User, notice_id: int, *, reason: str, request: RequestInfo) -> DefaultNotice:
     return _close(user, notice_id, "withdraw", reason, request, "withdrew the notice")
 
@@ -299,7 +185,7 @@ def _close(user, notice_id, event, reason, request, words):
     with unit_of_work():
         notice = get(user, notice_id)
         why = clean_text(reason, "Reason", max_len=4000, required=False, multiline=True)
-        _advance(notice, event, user, at=clock.now(), request=request, reason=why)
+        advance(notice, event, user, at=clock.now(), request=request, reason=why)
         notice.closed_reason = why
         remedies.notify_side(
             notice.defaulting_side,
@@ -327,7 +213,7 @@ def declare_termination(
         if refusal:
             raise ServiceError(refusal)
         signing.confirm_signer(user, password, intent, consent, request, now)
-        transition = _advance(notice, "declare_termination", user, at=now, request=request)
+        transition = advance(notice, "declare_termination", user, at=now, request=request)
         side = notice.issuer_side
         notice.declaration = remedies.signed_notice(
             case_type="default_notice",
@@ -372,7 +258,7 @@ def declare_termination(
 
 
 def _cure_period_ended(notice: DefaultNotice, row):
-    transition = _advance(notice, row.event, None, at=clock.now(), request=SYSTEM)
+    transition = advance(notice, row.event, None, at=clock.now(), request=SYSTEM)
     for side in ("lead", "agency"):
         remedies.notify_side(
             side,
@@ -415,36 +301,6 @@ def not_now(notice: DefaultNotice, user: User) -> list[Option]:
         if reason and DEFAULT_NOTICE.blocker(event, actor, ctx) is None:
             blocked.append(Option(event.name, False, reason))
     return blocked
-
-
-@dataclass(frozen=True)
-class AttachmentDownload:
-    data: bytes
-    filename: str
-    content_type: str
-
-
-def read_attachment(viewer: User, notice_id: int, cure_id: int, index: int) -> AttachmentDownload:
-    """A file attached to a cure, for someone who may see the notice (others: NotFound)."""
-    from portal.storage import StorageError, StorageIntegrityError
-
-    submission = db.session.get(CureSubmission, cure_id)
-    if submission is None or submission.notice_id != notice_id:
-        raise NotFound()
-    require_agency_visible(viewer, submission.notice.agency_id)
-    if not 0 <= index < len(submission.attachments):
-        raise NotFound()
-    meta = submission.attachments[index]
-    try:
-        data = runtime.storage().get(meta["storage_key"])
-    except StorageIntegrityError as exc:
-        raise ServiceError(
-            f"The stored copy of {meta['filename']} does not match its recorded fingerprint; "
-            "do not rely on it."
-        ) from exc
-    except StorageError as exc:
-        raise ServiceError(f"{exc} Try again shortly.") from exc
-    return AttachmentDownload(data, meta["filename"], meta["content_type"])
 
 
 PROCESS = Process(

@@ -106,7 +106,7 @@ def play_journey(out: Path) -> list[Path]:
     Month-long periods pass on the portal's clock (`clock.shifted`), so the later documents
     carry the simulated dates.
     """
-    from portal.services import deadlines, default_notices, terminations
+    from portal.services import cures, deadlines, default_notices, terminations
 
     if is_empty():
         seed()
@@ -126,7 +126,7 @@ def play_journey(out: Path) -> list[Path]:
         "separation procedure in writing.",
         **signed,
     )
-    default_notices.submit_cure(
+    cures.submit_cure(
         ed,
         cured.id,
         text="We adopted a written separation checklist; HR now notifies the "
@@ -134,7 +134,7 @@ def play_journey(out: Path) -> list[Path]:
         uploads=[],
         request=DEMO_REQUEST,
     )
-    default_notices.accept_cure(signatory, cured.id, request=DEMO_REQUEST)
+    cures.accept_cure(signatory, cured.id, request=DEMO_REQUEST)
 
     lapsed = default_notices.give(
         signatory,

@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from forms.agreements import ActionForm, ReasonForm
 from forms.remedies import CureForm, DeclarationForm, DefaultNoticeForm
 from portal.models.remedies import DefaultNotice
-from portal.services import cases, default_notices, notice_steps
+from portal.services import cases, cures, default_notices, notice_steps
 from portal.services.errors import ServiceError
 from portal.views.common import refuse, request_info
 from portal.views.giving import give_page
@@ -98,12 +98,12 @@ def cure(notice_id: int):
     form = CureForm()
     if form.validate_on_submit():
         uploads = [
-            default_notices.Upload(f.filename or "", f.read())
+            cures.Upload(f.filename or "", f.read())
             for f in form.files.data or []
             if f and f.filename
         ]
         try:
-            default_notices.submit_cure(
+            cures.submit_cure(
                 current_user,
                 notice_id,
                 text=form.text.data,
@@ -128,10 +128,10 @@ def decide(notice_id: int, action: str):
         return redirect(url_for("default_notices.show", notice_id=notice_id))
     try:
         if action == "accept":
-            default_notices.accept_cure(current_user, notice_id, request=request_info())
+            cures.accept_cure(current_user, notice_id, request=request_info())
         else:
             act = {
-                "reject": default_notices.reject_cure,
+                "reject": cures.reject_cure,
                 "withdraw": default_notices.withdraw,
                 "waive": default_notices.waive,
             }[action]
@@ -192,7 +192,7 @@ def declare(notice_id: int):
 @login_required
 def attachment(notice_id: int, cure_id: int, index: int):
     try:
-        found = default_notices.read_attachment(current_user, notice_id, cure_id, index)
+        found = cures.read_attachment(current_user, notice_id, cure_id, index)
     except ServiceError as err:
         refuse(err)
         return redirect(url_for("default_notices.show", notice_id=notice_id))

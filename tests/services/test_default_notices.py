@@ -24,8 +24,8 @@ from portal.models import (
     OutboxMessage,
     Transition,
 )
-from portal.services import agreements, cases, deadlines, default_notices, documents
-from portal.services.default_notices import Upload
+from portal.services import agreements, cases, cures, deadlines, default_notices, documents
+from portal.services.cures import Upload
 from portal.services.errors import NotFound, ServiceError
 from tests import factories
 from tests.conftest import PASSWORD
@@ -60,9 +60,7 @@ def give(actor, agreement, **overrides) -> DefaultNotice:
 
 def submit(actor, notice, uploads=()) -> CureSubmission:
     text = "Both separations are now reported."
-    return default_notices.submit_cure(
-        actor, notice.id, text=text, uploads=list(uploads), request=REQ
-    )
+    return cures.submit_cure(actor, notice.id, text=text, uploads=list(uploads), request=REQ)
 
 
 def declare(actor, notice, password=PASSWORD) -> DefaultNotice:
@@ -194,8 +192,8 @@ def test_agency_gives_notice_through_its_ed_and_ssf_cures_it(app, cast, mailbox,
     mailbox.deliver()
     assert "Cure submitted" in mailbox.to("ed@hope.test")[-1]["Subject"]
     with pytest.raises(ServiceError, match="Only the party that gave the notice"):
-        default_notices.accept_cure(cast.signatory, notice.id, request=REQ)
-    default_notices.accept_cure(cast.ed, notice.id, request=REQ)
+        cures.accept_cure(cast.signatory, notice.id, request=REQ)
+    cures.accept_cure(cast.ed, notice.id, request=REQ)
     assert notice.state == "cured" and notice.closed_reason.startswith("Cured")
     assert notice.cures[-1].decision == "accepted" and notice.cures[-1].decided_by_id == cast.ed.id
 
@@ -245,11 +243,11 @@ def test_a_rejected_cure_runs_on_to_the_original_end_and_lapses(app, cast, mailb
     clock.move_to(START + timedelta(days=3))
     submit(cast.ed, notice)
     with pytest.raises(ServiceError, match="Give a reason to"):
-        default_notices.reject_cure(cast.signatory, notice.id, reason=" ", request=REQ)
+        cures.reject_cure(cast.signatory, notice.id, reason=" ", request=REQ)
     with pytest.raises(ServiceError, match="Only the party that gave the notice"):
-        default_notices.reject_cure(cast.ed, notice.id, reason="No.", request=REQ)
+        cures.reject_cure(cast.ed, notice.id, reason="No.", request=REQ)
     reason = "Still unreported: J. Doe"
-    default_notices.reject_cure(cast.admin, notice.id, reason=reason, request=REQ)
+    cures.reject_cure(cast.admin, notice.id, reason=reason, request=REQ)
     assert notice.state == "cure_period"
     assert notice.cures[-1].decision == "rejected"
     mailbox.deliver()
@@ -275,7 +273,7 @@ def test_a_rejection_after_the_end_lapses_on_the_next_sweep(app, cast, clock):
     clock.move_to(CURE_ENDS + timedelta(hours=5))
     assert sweep(app) == 0  # awaiting the issuer's decision: nothing lapses
     assert notice.state == "cure_submitted"
-    default_notices.reject_cure(cast.signatory, notice.id, reason="Not cured.", request=REQ)
+    cures.reject_cure(cast.signatory, notice.id, reason="Not cured.", request=REQ)
     assert notice.state == "cure_period"
     assert sweep(app) == 1
     assert notice.state == "lapsed"
@@ -406,13 +404,13 @@ def test_another_agency_gets_not_found_on_every_remedy(app, cast, clock):
         lambda: default_notices.for_agreement(outsider, agreement.id),
         lambda: give(outsider, agreement),
         lambda: submit(outsider, notice),
-        lambda: default_notices.accept_cure(outsider, notice.id, request=REQ),
-        lambda: default_notices.reject_cure(outsider, notice.id, reason="x", request=REQ),
+        lambda: cures.accept_cure(outsider, notice.id, request=REQ),
+        lambda: cures.reject_cure(outsider, notice.id, reason="x", request=REQ),
         lambda: default_notices.withdraw(outsider, notice.id, reason="x", request=REQ),
         lambda: default_notices.waive(outsider, notice.id, reason="x", request=REQ),
         lambda: declare(outsider, notice),
         lambda: documents.download(outsider, version.id),
-        lambda: default_notices.read_attachment(outsider, notice.id, cure.id, 0),
+        lambda: cures.read_attachment(outsider, notice.id, cure.id, 0),
     ]
     for attempt in attempts:
         with pytest.raises(NotFound):
@@ -420,7 +418,7 @@ def test_another_agency_gets_not_found_on_every_remedy(app, cast, clock):
     assert notice.state == "cure_submitted"
     # Its own people see it all.
     assert default_notices.get(cast.officer, notice.id) is notice
-    assert default_notices.read_attachment(cast.ed, notice.id, cure.id, 0).data == PDF
+    assert cures.read_attachment(cast.ed, notice.id, cure.id, 0).data == PDF
 
 
 def _nothing_left(mailbox, storage_root: Path, files_before: int) -> None:

@@ -14,7 +14,7 @@ import time_machine
 
 from portal.extensions import db
 from portal.models.remedies import DefaultNotice
-from portal.services import deadlines, default_notices, documents, suspensions
+from portal.services import cures, deadlines, documents, suspensions
 from tests import factories
 from tests.conftest import csrf_token
 from tests.notices import give_default, give_termination
@@ -168,7 +168,7 @@ def test_the_notice_of_default_page_in_each_state(client, app, cast, auth, pki):
         found, line = steps(client, url)
         assert found == [] and line.startswith("Waiting for the defaulting party to submit")
 
-    default_notices.submit_cure(cast.ed, notice.id, text="Done.", uploads=[], request=REQ)
+    cures.submit_cure(cast.ed, notice.id, text="Done.", uploads=[], request=REQ)
     as_(auth, "sign@ssf.test")
     assert steps(client, url) == (
         ["Accept the cure", "Reject the cure", "Withdraw the notice"],
@@ -181,7 +181,7 @@ def test_the_notice_of_default_page_in_each_state(client, app, cast, auth, pki):
             "Waiting for the party that gave the notice to accept or reject the cure.",
         )
 
-    default_notices.reject_cure(cast.signatory, notice.id, reason="Not all.", request=REQ)
+    cures.reject_cure(cast.signatory, notice.id, reason="Not all.", request=REQ)
     db.session.expire_all()
     with time_machine.travel(notice.cure_ends_at + timedelta(seconds=1), tick=False):
         deadlines.sweep()

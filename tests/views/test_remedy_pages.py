@@ -12,7 +12,7 @@ from portal import clock
 from portal.extensions import db
 from portal.models.deadlines import Holiday
 from portal.models.remedies import DefaultNotice, Suspension, TerminationNotice
-from portal.services import deadlines, default_notices, standing, suspensions, terminations
+from portal.services import cures, deadlines, default_notices, standing, suspensions, terminations
 from portal.views.remedies import time_left
 from tests import factories
 from tests.conftest import PASSWORD, csrf_token
@@ -36,7 +36,7 @@ def give_default(cast, agreement, who=None, provisions=("V.E.12",)):
 
 
 def submit_cure(cast, notice, uploads=()):
-    return default_notices.submit_cure(
+    return cures.submit_cure(
         cast.ed, notice.id, text="Reported them all.", uploads=list(uploads), request=REQ
     )
 
@@ -423,7 +423,7 @@ def remedies_of_hope(cast):
     """One of each remedy on the first agency, for the other agency's people to try."""
     agreement = factories.agreement(cast.agency)
     notice = give_default(cast, agreement)
-    cure = submit_cure(cast, notice, [default_notices.Upload("r.pdf", PDF)])
+    cure = submit_cure(cast, notice, [cures.Upload("r.pdf", PDF)])
     termination = terminations.give(
         cast.signatory,
         agreement.id,
