@@ -1,13 +1,11 @@
-"""The Partner Agency Agreement: create, send, sign, countersign, decline, void.
+"""The Partner Agency Agreement: create, send, decline, void (signing and countersigning
+it are in `agreement_signatures`).
 
 Each use case is one transaction: the machine decides, the document is signed and stored,
 the transition, document version, audit event and e-mails are recorded together.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import func, select
 
@@ -16,19 +14,15 @@ from portal.extensions import db
 from portal.models import OPEN_STATES, Agency, Agreement, User
 from portal.notify import outbox
 from portal.processes import Process
-from portal.services import agencies, auth, cases, documents, identities, signing, templates
+from portal.services import agencies, auth, cases, documents, signing, templates
 from portal.services.access import RequestInfo, is_lead_staff, require_agency_visible, require_role
 from portal.services.errors import Conflict, NotFound, ServiceError
 from portal.services.lead import lead_agency_name
 from portal.services.next_steps import NextSteps, for_case
-from portal.services.timefmt import local_date, long_date
 from portal.services.unit import unit_of_work
 from portal.services.validation import clean_text
 from workflows.agreement import AGREEMENT
 from workflows.engine import Option
-
-AGENCY_FIELD = "agency_signature"
-LEAD_FIELD = "lead_signature"
 
 
 def get(viewer: User, agreement_id: int) -> Agreement:
@@ -125,7 +119,7 @@ def _require_eligible(agency: Agency) -> None:
         raise ServiceError(refusal)
 
 
-def _check_version(agreement: Agreement, expected: int | None) -> None:
+def check_version(agreement: Agreement, expected: int | None) -> None:
     if expected is not None and expected != agreement.lock_version:
         state = AGREEMENT.state(agreement.state).label
         raise Conflict(
@@ -185,7 +179,7 @@ def send(
     """Renders the PDF, certifies it as the lead agency, stores it, and asks the ED to sign."""
     with unit_of_work():
         agreement = get(admin, agreement_id)
-        _check_version(agreement, expected_version)
+        check_version(agreement, expected_version)
         agency = agreement.agency
         _require_eligible(agency)
         ed = agencies.executive_director(agency)
@@ -235,98 +229,12 @@ def _ask_to_sign(agreement: Agreement, ed: User) -> None:
             next_path=path,
         )
         return
-    base = _base_url()
+    base = base_url()
     outbox.queue(
         ed.email,
         f"Please sign the HMIS Partner Agency Agreement {agreement.reference}",
         f"Hello {ed.name},\n\n{purpose}\n\nRead and sign it here:\n{base}{path}\n",
     )
-
-
-@dataclass(frozen=True)
-class Signature:
-    """What the signing person confirms on the signing page."""
-
-    password: str
-    intent: bool
-    consent: bool
-
-
-def _signed_step(user, agreement_id, event, field, label, sig: Signature, request, expected):
-    """Checks the signer, fires `event`, signs `field`: the shared half of both signatures."""
-    agreement = get(user, agreement_id)
-    _check_version(agreement, expected)
-    now = clock.now()
-    signing.confirm_signer(user, sig.password, sig.intent, sig.consent, request, now)
-    transition = cases.advance(
-        AGREEMENT, agreement, event, user, context(agreement, user), at=now, request=request
-    )
-    signed = _apply_signature(agreement, user, field, now, transition, label)
-    return agreement, now, signed
-
-
-def sign_as_agency(
-    user: User,
-    agreement_id: int,
-    *,
-    password: str,
-    intent: bool,
-    consent: bool,
-    request: RequestInfo,
-    expected_version: int | None = None,
-) -> Agreement:
-    with unit_of_work():
-        agreement, now, _ = _signed_step(
-            user,
-            agreement_id,
-            "agency_signs",
-            AGENCY_FIELD,
-            "Signed for the agency",
-            Signature(password, intent, consent),
-            request,
-            expected_version,
-        )
-        agreement.agency_signed_at = now
-        agreement.agency_signed_by_id = user.id
-        for person in _lead_signatories():
-            outbox.queue(
-                person.email,
-                f"Ready to countersign: {agreement.reference} ({agreement.agency.legal_name})",
-                f"{user.name} ({user.title}) signed the HMIS Partner Agency Agreement "
-                f"{agreement.reference} for {agreement.agency.legal_name}.\n\n"
-                f"Countersign it here:\n{_base_url()}/agreements/{agreement.id}/sign\n",
-            )
-    return agreement
-
-
-def countersign(
-    user: User,
-    agreement_id: int,
-    *,
-    password: str,
-    intent: bool,
-    consent: bool,
-    request: RequestInfo,
-    expected_version: int | None = None,
-) -> Agreement:
-    with unit_of_work():
-        agreement, now, final = _signed_step(
-            user,
-            agreement_id,
-            "lead_countersigns",
-            LEAD_FIELD,
-            f"Countersigned for {lead_agency_name()}",
-            Signature(password, intent, consent),
-            request,
-            expected_version,
-        )
-        agreement.lead_signed_at = now
-        agreement.lead_signed_by_id = user.id
-        # Effective when both have signed: the later signature's date, in the lead's time zone.
-        agreement.effective_on = local_date(max(now, agreement.agency_signed_at or now))
-        certificate = signing.completion_certificate(agreement, now)
-        _send_signed_copies(agreement, final, certificate)
-    return agreement
 
 
 def decline(
@@ -339,7 +247,7 @@ def decline(
 ) -> Agreement:
     with unit_of_work():
         agreement = get(user, agreement_id)
-        _check_version(agreement, expected_version)
+        check_version(agreement, expected_version)
         why = clean_text(reason, "Reason", max_len=4000, required=False, multiline=True)
         cases.advance(
             AGREEMENT,
@@ -352,7 +260,7 @@ def decline(
             reason=why,
         )
         agreement.closed_reason = why
-        for person in _lead_admins():
+        for person in lead_admins():
             outbox.queue(
                 person.email,
                 f"Declined: {agreement.reference} ({agreement.agency.legal_name})",
@@ -371,7 +279,7 @@ def void(
 ) -> Agreement:
     with unit_of_work():
         agreement = get(admin, agreement_id)
-        _check_version(agreement, expected_version)
+        check_version(agreement, expected_version)
         why = clean_text(reason, "Reason", max_len=4000, required=False, multiline=True)
         was_sent = agreement.state != "draft"
         cases.advance(
@@ -396,94 +304,23 @@ def void(
     return agreement
 
 
-def _apply_signature(
-    agreement: Agreement, user: User, field: str, now: datetime, transition, label: str
-) -> bytes:
-    document = agreement.document
-    current = documents.read_bytes(document.current)
-    identity = identities.current_identity(user)
-    signed = signing.approve(current, identity, field, now, reason=label)
-    documents.add_version(
-        document, signed, f"{label} by {user.name}", by=user, transition=transition
-    )
-    return signed
-
-
-def _send_signed_copies(agreement: Agreement, final_pdf: bytes, certificate) -> None:
-    version = agreement.document.current
-    attachments = [
-        {"filename": f"{agreement.reference}-signed.pdf", "storage_key": version.storage_key},
-        {
-            "filename": f"{agreement.reference}-certificate-of-completion.pdf",
-            "storage_key": certificate.current.storage_key,
-        },
-    ]
-    people = {
-        p.email: p
-        for p in [*agreement.agency.people, *_lead_admins(), *_lead_signatories()]
-        if p.active
-        and p.role in {"agency_ed", "agency_security_officer", "ssf_admin", "ssf_signatory"}
-    }
-    for person in people.values():
-        outbox.queue(
-            person.email,
-            f"Fully signed: HMIS Partner Agency Agreement {agreement.reference}",
-            f"The HMIS Partner Agency Agreement {agreement.reference} between {lead_agency_name()} "
-            f"and {agreement.agency.legal_name} is signed by both parties and in effect "
-            f"as of {long_date(agreement.effective_on)}.\n\nThe signed agreement and its "
-            f"certificate of completion are attached and on the agency's page:\n"
-            f"{_base_url()}/agreements/{agreement.id}\n",
-            attachments,
-        )
-
-
 def _lead_people(role: str) -> list[User]:
     query = select(User).where(User.role == role, User.active.is_(True))
     return list(db.session.scalars(query))
 
 
-def _lead_signatories() -> list[User]:
+def lead_signatories() -> list[User]:
     return _lead_people("ssf_signatory")
 
 
-def _lead_admins() -> list[User]:
+def lead_admins() -> list[User]:
     return _lead_people("ssf_admin")
 
 
-def _base_url() -> str:
+def base_url() -> str:
     from flask import current_app
 
     return current_app.config["PORTAL_BASE_URL"].rstrip("/")
-
-
-@dataclass
-class SigningView:
-    agreement: Agreement
-    may_sign: bool
-    reason: str | None
-    needs_consent: bool
-    event: str
-    may_decline: bool = False
-
-
-def signing_view(user: User, agreement_id: int) -> SigningView:
-    """What the signing page needs: whether this person may sign now, and why not."""
-    agreement = get(user, agreement_id)
-    event = "lead_countersigns" if is_lead_staff(user) else "agency_signs"
-    offered = options(agreement, user)
-    option = next((o for o in offered if o.event == event), None)
-    reason = None if option else "This agreement is not waiting for your signature."
-    if option and not option.allowed:
-        reason = option.reason
-    may_decline = any(o.event == "agency_declines" and o.allowed for o in offered)
-    return SigningView(
-        agreement,
-        bool(option and option.allowed),
-        reason,
-        user.esign_consent_at is None,
-        event,
-        may_decline,
-    )
 
 
 PROCESS = Process(

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from portal import clock, runtime
 from portal.extensions import db
 from portal.models import Agreement, User
-from portal.services import agencies, agreements, auth, documents, setup
+from portal.services import agencies, agreement_signatures, agreements, auth, documents, setup
 from portal.services.access import RequestInfo
 from portal.services.lead import lead_agency_name
 from portal.services.unit import unit_of_work
@@ -171,8 +171,8 @@ def _sign_agreement(admin: User, signatory: User, ed: User) -> Agreement:
     agreement = agreements.create(admin, ed.agency_id, DEMO_REQUEST)
     agreements.send(admin, agreement.id, DEMO_REQUEST)
     signed = {"password": DEMO_PASSWORD, "intent": True, "consent": True, "request": DEMO_REQUEST}
-    agreements.sign_as_agency(ed, agreement.id, **signed)
-    return agreements.countersign(signatory, agreement.id, **signed)
+    agreement_signatures.sign_as_agency(ed, agreement.id, **signed)
+    return agreement_signatures.countersign(signatory, agreement.id, **signed)
 
 
 def _write(out: Path, document, stem: str) -> list[Path]:

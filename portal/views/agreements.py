@@ -2,7 +2,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from forms.agreements import ActionForm, ReasonForm, SignForm
-from portal.services import agreements, cases, next_steps, notice_steps
+from portal.services import agreement_signatures, agreements, cases, next_steps, notice_steps
 from portal.services.errors import ServiceError
 from portal.views.common import page_arg, refuse, request_info, version_of
 from workflows.agreement import AGREEMENT
@@ -74,16 +74,16 @@ def send(agreement_id: int):
 @login_required
 def sign(agreement_id: int):
     try:
-        view = agreements.signing_view(current_user, agreement_id)
+        view = agreement_signatures.signing_view(current_user, agreement_id)
     except ServiceError as err:
         refuse(err)
         return redirect(url_for("home.index"))
     form = SignForm(lock_version=view.agreement.lock_version)
     if form.validate_on_submit():
         act = (
-            agreements.countersign
+            agreement_signatures.countersign
             if view.event == "lead_countersigns"
-            else agreements.sign_as_agency
+            else agreement_signatures.sign_as_agency
         )
         try:
             act(

@@ -2,7 +2,7 @@
 step renders, certifies or signs a real PDF. A test about something else (a remedy, a
 page, the API) stands on rows from tests/factories.py instead."""
 
-from portal.services import agreements
+from portal.services import agreement_signatures, agreements
 from portal.services.access import RequestInfo
 from tests.conftest import PASSWORD
 
@@ -16,13 +16,13 @@ def sent_agreement(cast):
 
 def agency_signed(cast):
     agreement = sent_agreement(cast)
-    return agreements.sign_as_agency(
+    return agreement_signatures.sign_as_agency(
         cast.ed, agreement.id, password=PASSWORD, intent=True, consent=True, request=REQ
     )
 
 
 def effective(cast):
     agreement = agency_signed(cast)
-    return agreements.countersign(
+    return agreement_signatures.countersign(
         cast.signatory, agreement.id, password=PASSWORD, intent=True, consent=True, request=REQ
     )

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 import time_machine
 
 from portal.models import Transition
-from portal.services import agreements, cases, documents
+from portal.services import agreement_signatures, cases, documents
 from tests.conftest import PASSWORD
 from tests.services.helpers import REQ, agency_signed, effective, sent_agreement
 
@@ -42,7 +42,7 @@ def test_both_signatures_make_it_effective_on_the_later_date(app, cast, mailbox)
         agreement = agency_signed(cast)
     # 07:30 UTC on Nov 27 is still Nov 26 in Sacramento (Thanksgiving evening).
     with time_machine.travel(datetime(2026, 11, 27, 7, 30, tzinfo=UTC), tick=False):
-        agreement = agreements.countersign(
+        agreement = agreement_signatures.countersign(
             cast.signatory, agreement.id, password=PASSWORD, intent=True, consent=True, request=REQ
         )
         mailbox.deliver()

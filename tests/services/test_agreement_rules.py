@@ -3,7 +3,7 @@
 import pytest
 
 from portal.extensions import db
-from portal.services import agencies, agreements
+from portal.services import agencies, agreement_signatures, agreements
 from portal.services.errors import Conflict, NotFound, ServiceError
 from tests import factories
 from tests.conftest import PASSWORD
@@ -12,7 +12,7 @@ from tests.services.helpers import REQ, agency_signed, sent_agreement
 
 def _sign(user, agreement, **kw):
     args = {"password": PASSWORD, "intent": True, "consent": True, "request": REQ} | kw
-    return agreements.sign_as_agency(user, agreement.id, **args)
+    return agreement_signatures.sign_as_agency(user, agreement.id, **args)
 
 
 def _mark_vawa_provider(agency) -> None:
@@ -141,7 +141,7 @@ def test_agency_cannot_countersign_and_signatory_cannot_send(app, cast):
     agreements.send(cast.admin, agreement.id, REQ)
     _sign(cast.ed, agreement)
     with pytest.raises(ServiceError):
-        agreements.countersign(
+        agreement_signatures.countersign(
             cast.ed, agreement.id, password=PASSWORD, intent=True, consent=True, request=REQ
         )
 

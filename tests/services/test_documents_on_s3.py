@@ -6,7 +6,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import Agreement
-from portal.services import agreements, documents
+from portal.services import agreement_signatures, documents
 from portal.services.errors import ServiceError
 from portal.storage import S3Storage
 from tests.conftest import PASSWORD
@@ -59,13 +59,13 @@ def test_s3_down_while_signing_changes_nothing_and_retry_works(app, cast, s3_ser
         retention_days=30,
     )
     with pytest.raises(ServiceError, match="unavailable"):
-        agreements.sign_as_agency(
+        agreement_signatures.sign_as_agency(
             cast.ed, agreement.id, password=PASSWORD, intent=True, consent=True, request=REQ
         )
     db.session.expire_all()
     assert db.session.get(Agreement, agreement.id).state == "sent"
     app.extensions["portal"]["storage"] = good
-    signed = agreements.sign_as_agency(
+    signed = agreement_signatures.sign_as_agency(
         cast.ed, agreement.id, password=PASSWORD, intent=True, consent=True, request=REQ
     )
     assert signed.state == "agency_signed"

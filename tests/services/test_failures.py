@@ -13,14 +13,14 @@ from portal import clock
 from portal.extensions import db
 from portal.models import Agreement, AuditEvent, OutboxMessage, Transition
 from portal.notify import outbox
-from portal.services import agreements
+from portal.services import agreement_signatures, agreements
 from portal.services.errors import ServiceError
 from tests.conftest import PASSWORD
 from tests.services.helpers import REQ, sent_agreement
 
 
 def _sign(cast, agreement):
-    return agreements.sign_as_agency(
+    return agreement_signatures.sign_as_agency(
         cast.ed, agreement.id, password=PASSWORD, intent=True, consent=True, request=REQ
     )
 

@@ -7,7 +7,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import AuditEvent
-from portal.services import agreements, auth, cases, standing, suspensions
+from portal.services import agreement_signatures, auth, cases, standing, suspensions
 from portal.services.errors import Forbidden, NotFound, ServiceError
 from tests.conftest import PASSWORD
 from tests.services.helpers import REQ, sent_agreement
@@ -24,7 +24,7 @@ def suspend(cast, *, user=None, reason="Suspected sharing of passwords (V.E.3)."
 
 
 def sign(cast, agreement):
-    return agreements.sign_as_agency(
+    return agreement_signatures.sign_as_agency(
         cast.ed, agreement.id, password=PASSWORD, intent=True, consent=True, request=REQ
     )
 
