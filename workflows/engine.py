@@ -1,23 +1,58 @@
 """A small, pure state-machine engine for the portal's processes.
 
 A machine is a declaration: states, events (who may fire each, from where, to where, under
-which guards), and timers. The engine answers three questions and nothing more: "what may
-this person do now, and why not the rest?" (`Machine.options`), "who else must act?"
-(`Machine.waiting_for`) and "may this step happen now?" (`Machine.fire`, which returns the
-`Step` to record or raises `TransitionRefused`). Case
-state, history and pending deadlines are kept by the caller (portal/), so the engine is
-deterministic: the same state, actor, facts and time always give the same answer.
+which guards), and timers, each declared with the types of workflows/declarations.py. The
+engine answers three questions and nothing more: "what may this person do now, and why not
+the rest?" (`Machine.options`), "who else must act?" (`Machine.waiting_for`, put into words by
+workflows/wording.py) and "may this step happen now?" (`Machine.fire`, which returns the `Step`
+to record or raises `TransitionRefused`). Case state, history and pending deadlines are kept
+by the caller (portal/), so the engine is deterministic: the same state, actor, facts and time
+always give the same answer.
+
+A machine is declared and asked through this one module, so it offers the declaration types
+too (see `__all__`): callers need not know which module defines each.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
-# The portal itself (the deadline sweep) acts as this role and side in every machine.
-SYSTEM = "system"
+from workflows.declarations import (
+    SYSTEM,
+    SYSTEM_ACTOR,
+    Actor,
+    Event,
+    Guard,
+    State,
+    Timer,
+    check,
+    fact,
+    guard,
+)
+from workflows.wording import join_words, waiting_line
+
+__all__ = [
+    # Declared in workflows/declarations.py, offered here with the machine that runs them.
+    "SYSTEM",
+    "SYSTEM_ACTOR",
+    "Actor",
+    "Event",
+    "Guard",
+    "State",
+    "Timer",
+    "fact",
+    "guard",
+    # The machine and its answers.
+    "Edge",
+    "Graph",
+    "Machine",
+    "Node",
+    "Option",
+    "Step",
+    "TransitionRefused",
+]
 
 
 class TransitionRefused(Exception):
@@ -26,127 +61,6 @@ class TransitionRefused(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is acting: a person with some roles, for one side of the case, or the portal.
-
-    The side is the actor's part in this case (the service decides it: "lead" or "agency"
-    for the agreement's parties; "releasing" or "acquiring" in a reallocation).
-    """
-
-    user_id: int | None
-    roles: frozenset[str]
-    side: str
-    agency_id: int | None = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "roles", frozenset(self.roles))
-        if not self.side:
-            raise ValueError("An actor acts for a side.")
-
-
-SYSTEM_ACTOR = Actor(user_id=None, roles=frozenset({SYSTEM}), side=SYSTEM, agency_id=None)
-
-Predicate = Callable[[Mapping[str, object], Actor], bool]
-
-
-@dataclass(frozen=True)
-class Guard:
-    """A named condition; calling it gives the unmet reason in plain words, or None if met.
-
-    `who` marks a guard that decides who may take the step (which party the person acts for,
-    whether they may sign), not whether the case allows it now: a person such a guard refuses
-    is not the one the case waits for (see `Machine.waiting_for`).
-    """
-
-    name: str
-    predicate: Predicate = field(repr=False)
-    reason: str
-    who: bool = False
-
-    def __call__(self, ctx: Mapping[str, object], actor: Actor) -> str | None:
-        return None if self.predicate(ctx, actor) else self.reason
-
-
-def guard(
-    reason: str, *, name: str | None = None, who: bool = False
-) -> Callable[[Predicate], Guard]:
-    """Decorator: turns a predicate `(ctx, actor) -> bool` into a `Guard` with its reason."""
-
-    def wrap(predicate: Predicate) -> Guard:
-        return Guard(name or predicate.__name__, predicate, reason, who)
-
-    return wrap
-
-
-def fact(key: str, reason: str, *, expected: object = True, who: bool = False) -> Guard:
-    """A guard on one fact the service computed: met only when ctx[key] is `expected`.
-
-    A missing fact counts as unmet, so a service that forgets to compute it fails closed.
-    """
-
-    def predicate(ctx: Mapping[str, object], actor: Actor) -> bool:
-        return key in ctx and ctx[key] == expected and type(ctx[key]) is type(expected)
-
-    return Guard(key, predicate, reason, who)
-
-
-@dataclass(frozen=True)
-class State:
-    name: str
-    label: str
-    terminal: bool = False
-    description: str = ""
-
-
-@dataclass(frozen=True)
-class Event:
-    name: str
-    label: str
-    sources: tuple[str, ...]
-    target: str
-    roles: frozenset[str]
-    sides: frozenset[str]
-    guards: tuple[Guard, ...] = ()
-    requires_reason: bool = False
-    description: str = ""
-    # Who may fire it, in words for refusals, when the role names alone would mislead
-    # (e.g. "a representative the lead agency has designated", whatever their role).
-    who: str = ""
-    # False for a way out a party may take at any time (voiding, withdrawing, rescinding):
-    # the case does not wait for it, so "Waiting for …" lines leave it out.
-    awaited: bool = True
-
-    def __post_init__(self) -> None:
-        # Accept any iterables in declarations; store immutable, order-keeping forms.
-        object.__setattr__(self, "sources", tuple(self.sources))
-        object.__setattr__(self, "roles", frozenset(self.roles))
-        object.__setattr__(self, "sides", frozenset(self.sides))
-        object.__setattr__(self, "guards", tuple(self.guards))
-
-    @property
-    def verb(self) -> str:
-        """The label as it reads after "may …": "Send for signature" → "send for signature"."""
-        label = self.label
-        if len(label) > 1 and label[1].isupper():  # an acronym such as "SSF …" stays
-            return label
-        return label[:1].lower() + label[1:]
-
-
-@dataclass(frozen=True)
-class Timer:
-    """On entering `state`, fire `event` at the deadline computed by the rule `rule_name`.
-
-    `says` is what happens then, in words for the case's page ("The cure period ends by
-    itself"); the page adds when. Wording only, so timers compare without it.
-    """
-
-    state: str
-    event: str
-    rule_name: str
-    says: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -194,23 +108,6 @@ class Graph:
     edges: tuple[Edge, ...]
 
 
-def _join(phrases: Iterable[str], word: str = "or") -> str:
-    items = list(phrases)
-    if len(items) <= 1:
-        return "".join(items)
-    return f"{', '.join(items[:-1])} {word} {items[-1]}"
-
-
-def _verbs(verbs: Iterable[str]) -> str:
-    """Verbs joined with "or", sharing what follows the first word when they can:
-    "accept the cure", "reject the cure" → "accept or reject the cure"."""
-    tails: dict[str, list[str]] = {}
-    for verb in verbs:
-        head, _, tail = verb.partition(" ")
-        tails.setdefault(tail, []).append(head)
-    return _join(f"{_join(heads)} {tail}".rstrip() for tail, heads in tails.items())
-
-
 def _require_aware(at: datetime) -> None:
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError("The time of a step must be timezone-aware.")
@@ -242,89 +139,16 @@ class Machine:
         self.sides: Mapping[str, str] = dict(sides)
         self._states = {s.name: s for s in self.states}
         self._events = {e.name: e for e in self.events}
-        self._validate()
-
-    # -- declaration checks -------------------------------------------------------------
-
-    def _validate(self) -> None:
-        where = f"Machine {self.name!r}"
-        if not self.name or not self.label:
-            raise ValueError("A machine needs a name and a label.")
-        if not self.states:
-            raise ValueError(f"{where} declares no states.")
-        for kind, names in (
-            ("state", [s.name for s in self.states]),
-            ("event", [e.name for e in self.events]),
-        ):
-            seen: set[str] = set()
-            for n in names:
-                if not n:
-                    raise ValueError(f"{where} has a {kind} without a name.")
-                if n in seen:
-                    raise ValueError(f"{where} declares the {kind} {n!r} twice.")
-                seen.add(n)
-        if self.initial not in self._states:
-            raise ValueError(f"{where}: the initial state {self.initial!r} is not declared.")
-        for e in self.events:
-            self._validate_event(e)
-        for s in self.states:
-            leaving = self.events_from(s.name)
-            if s.terminal and leaving:
-                raise ValueError(f"{where}: terminal state {s.name!r} has events leaving it.")
-            if not s.terminal and not leaving:
-                raise ValueError(
-                    f"{where}: state {s.name!r} is not terminal but nothing leaves it."
-                )
-        for t in self.timers:
-            self._validate_timer(t)
-        unreachable = [s.name for s in self.states if s.name not in self._reachable()]
-        if unreachable:
-            raise ValueError(f"{where}: unreachable states {unreachable}.")
-
-    def _validate_event(self, e: Event) -> None:
-        where = f"Machine {self.name!r}, event {e.name!r}"
-        if not e.sources:
-            raise ValueError(f"{where} leaves from no state.")
-        if len(set(e.sources)) != len(e.sources):
-            raise ValueError(f"{where} lists a source state twice.")
-        for s in (*e.sources, e.target):
-            if s not in self._states:
-                raise ValueError(f"{where} names the unknown state {s!r}.")
-        roles, sides = {*self.roles, SYSTEM}, {*self.sides, SYSTEM}
-        if not e.roles or not e.roles <= roles:
-            raise ValueError(f"{where}: roles must be a non-empty subset of {sorted(roles)}.")
-        if not e.sides or not e.sides <= sides:
-            raise ValueError(f"{where}: sides must be a non-empty subset of {sorted(sides)}.")
-        if (SYSTEM in e.roles) != (SYSTEM in e.sides):
-            raise ValueError(f"{where}: the portal is named in its roles or sides, not both.")
-        for g in e.guards:
-            if not isinstance(g, Guard):
-                raise ValueError(f"{where}: {g!r} is not a Guard (use guard() or fact()).")
-
-    def _validate_timer(self, t: Timer) -> None:
-        where = f"Machine {self.name!r}, timer on {t.state!r}"
-        if t.state not in self._states:
-            raise ValueError(f"{where} names an unknown state.")
-        e = self._events.get(t.event)
-        if e is None:
-            raise ValueError(f"{where} fires the unknown event {t.event!r}.")
-        if t.state not in e.sources:
-            raise ValueError(f"{where}: event {t.event!r} does not leave that state.")
-        # The scheduler fires timers, so it must be allowed to.
-        if SYSTEM not in e.sides or SYSTEM not in e.roles:
-            raise ValueError(f"{where}: event {t.event!r} cannot be fired by the system.")
-        if not t.rule_name:
-            raise ValueError(f"{where} names no deadline rule.")
-
-    def _reachable(self) -> set[str]:
-        seen = {self.initial}
-        queue = deque([self.initial])
-        while queue:
-            for e in self.events_from(queue.popleft()):
-                if e.target not in seen:
-                    seen.add(e.target)
-                    queue.append(e.target)
-        return seen
+        check(
+            self.name,
+            self.label,
+            self.states,
+            self.events,
+            self.timers,
+            initial=self.initial,
+            roles=self.roles,
+            sides=self.sides,
+        )
 
     # -- lookups --------------------------------------------------------------------------
 
@@ -354,7 +178,7 @@ class Machine:
 
     def who_may(self, event: Event) -> str:
         """Who may take `event`, in words: its declared `who`, else its roles' names."""
-        return event.who or _join(self.roles[r] for r in sorted(event.roles - {SYSTEM}))
+        return event.who or join_words(self.roles[r] for r in sorted(event.roles - {SYSTEM}))
 
     def _actor_blocker(self, event: Event, actor: Actor) -> str | None:
         if self.by_portal_only(event):
@@ -364,7 +188,7 @@ class Machine:
         if not actor.roles & event.roles:
             return f"Only {self.who_may(event)} may {event.verb}."
         if actor.side not in event.sides:
-            who = event.who or _join(self.sides[s] for s in sorted(event.sides - {SYSTEM}))
+            who = event.who or join_words(self.sides[s] for s in sorted(event.sides - {SYSTEM}))
             acting = self.sides.get(actor.side, "another party")
             return f"Only {who} may {event.verb}; you are acting for {acting}."
         return None
@@ -402,12 +226,7 @@ class Machine:
         for e in self.events_from(state):
             if e.awaited and not self.by_portal_only(e) and not self.is_actor_for(e, actor, ctx):
                 waited.setdefault(self.who_may(e), []).append(e.verb)
-        if not waited:
-            return None
-        parts = [f"{who} to {_verbs(verbs)}" for who, verbs in waited.items()]
-        if len(parts) > 1:
-            return f"Waiting for {', for '.join(parts[:-1])}, or for {parts[-1]}."
-        return f"Waiting for {parts[0]}."
+        return waiting_line(waited)
 
     def deadline_words(self, timer: Timer) -> str:
         """What happens by itself when `timer` runs out, in words a page completes with when:

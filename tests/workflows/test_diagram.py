@@ -13,7 +13,8 @@ import pytest
 
 from workflows.agreement import AGREEMENT
 from workflows.default_notice import AGREEMENT_ENDED, DEFAULT_NOTICE
-from workflows.diagram import LABEL_FONT, LABEL_LINE, render_svg, text_width
+from workflows.diagram import render_svg
+from workflows.diagram_layout import LABEL_FONT, LABEL_LINE, text_width
 from workflows.engine import SYSTEM, Event, Machine, State
 from workflows.suspension import SUSPENSION
 from workflows.termination_notice import TERMINATION_NOTICE
