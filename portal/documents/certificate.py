@@ -16,7 +16,7 @@ from reportlab.lib.units import inch
 from reportlab.platypus import CondPageBreak, Flowable, Spacer, Table, TableStyle
 from reportlab.platypus import Paragraph as PdfParagraph
 
-from portal.documents.render import build_pdf, document_fonts, paragraph_styles
+from portal.documents.pdf_layout import build_pdf, document_fonts, paragraph_styles
 
 CERTIFICATE_TITLE = "Certificate of Completion"
 _FRAME_WIDTH = 456.0  # letter width less 1 in margins and the frame's 6 pt paddings

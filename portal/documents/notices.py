@@ -4,7 +4,7 @@ A notice is a short letter under the Partner Agency Agreement (VIII.B.1, VIII.B.
 it to whom and when, the provisions concerned, the issuer's text, the deadline details, and
 one empty box where the issuing side's signer will place a digital signature. Every string
 is plain text from the portal or a person: it is escaped so "<b>&" prints literally. The
-output is byte-for-byte deterministic for the same input (see render.build_pdf).
+output is byte-for-byte deterministic for the same input (see pdf_layout.build_pdf).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Flowable, HRFlowable, KeepTogether, Spacer, Table, TableStyle
 from reportlab.platypus import Paragraph as PdfParagraph
 
-from portal.documents.render import (
+from portal.documents.pdf_layout import (
     SIGNATURE_BOX_SIZE,
     PartyBlock,
     RenderedDocument,

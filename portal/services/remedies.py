@@ -138,7 +138,7 @@ def signed_notice(
 ):
     """Renders, certifies and signs a notice; stores both revisions; returns the Document."""
     from portal.documents.notices import render_notice
-    from portal.documents.render import PartyBlock
+    from portal.documents.pdf_layout import PartyBlock
 
     agency = case.agency
     other = "agency" if side == "lead" else "lead"

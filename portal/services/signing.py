@@ -46,9 +46,9 @@ def confirm_signer(
 
 
 def render_agreement(agreement: Agreement, ed: User):
-    from portal.documents.render import PartyBlock
+    from portal.documents.pdf_layout import PartyBlock
     from portal.documents.render import render_agreement as render
-    from portal.documents.template_text import TemplateError
+    from portal.documents.template_markup import TemplateError
 
     agency, template = agreement.agency, agreement.template
     lead_name = lead_agency_name()

@@ -52,7 +52,7 @@ def publish(
     request: RequestInfo | None = None,
 ) -> AgreementTemplate:
     """Publishes a new version after checking its markup and placeholders."""
-    from portal.documents.template_text import TemplateError, parse_template
+    from portal.documents.template_markup import TemplateError, parse_template
 
     if admin is not None:
         require_role(

@@ -1,7 +1,7 @@
 import pytest
 
 from portal.documents.notices import NOTICE_TITLES, render_notice
-from portal.documents.render import SIGNATURE_BOX_SIZE, PartyBlock
+from portal.documents.pdf_layout import SIGNATURE_BOX_SIZE, PartyBlock
 from tests.rendering.pdf_text import (
     flat,
     media_box,

@@ -2,13 +2,10 @@ import re
 
 import pytest
 
-from portal.documents.render import (
-    SIGNATURE_BOX_SIZE,
-    PartyBlock,
-    document_fonts,
-    render_agreement,
-)
-from portal.documents.template_text import TemplateError, load_sample_template
+from portal.documents.pdf_layout import SIGNATURE_BOX_SIZE, PartyBlock, document_fonts
+from portal.documents.render import render_agreement
+from portal.documents.template_markup import TemplateError
+from portal.documents.template_text import load_sample_template
 from tests.rendering.pdf_text import (
     flat,
     media_box,
@@ -189,13 +186,13 @@ def test_values_must_agree_with_the_version_arguments():
 
 
 def test_falls_back_to_helvetica_without_dejavu(monkeypatch, tmp_path):
-    import portal.documents.render as render_module
+    import portal.documents.pdf_layout as layout_module
 
-    monkeypatch.setattr(render_module, "FONT_DIR", tmp_path)  # an empty font folder
+    monkeypatch.setattr(layout_module, "FONT_DIR", tmp_path)  # an empty font folder
     document_fonts.cache_clear()
     try:
         result = render(values={**VALUES, "agency_name": "Café Hope & Co"})
-        assert document_fonts() == render_module.Fonts(
+        assert document_fonts() == layout_module.Fonts(
             "Helvetica", "Helvetica-Bold", "Helvetica-Oblique", "Courier", False
         )
     finally:

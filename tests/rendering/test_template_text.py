@@ -2,14 +2,16 @@ from textwrap import dedent
 
 import pytest
 
-from portal.documents.template_text import (
+from portal.documents.template_markup import (
     PLACEHOLDERS,
     BulletList,
     Paragraph,
     TemplateError,
+    parse_template,
+)
+from portal.documents.template_text import (
     fill,
     load_sample_template,
-    parse_template,
     pdf_markup,
     plain_text,
     sections,
