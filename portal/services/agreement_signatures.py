@@ -14,7 +14,7 @@ from datetime import datetime
 from portal import clock
 from portal.models import Agreement, User
 from portal.notify import outbox
-from portal.services import agreements, cases, documents, identities, signing
+from portal.services import agreements, cases, documents, identities, links, signing
 from portal.services.access import RequestInfo, is_lead_staff
 from portal.services.lead import lead_agency_name
 from portal.services.timefmt import local_date, long_date
@@ -82,7 +82,7 @@ def sign_as_agency(
                 f"Ready to countersign: {agreement.reference} ({agreement.agency.legal_name})",
                 f"{user.name} ({user.title}) signed the HMIS Partner Agency Agreement "
                 f"{agreement.reference} for {agreement.agency.legal_name}.\n\n"
-                f"Countersign it here:\n{agreements.base_url()}/agreements/{agreement.id}/sign\n",
+                f"Countersign it here:\n{links.page(f'/agreements/{agreement.id}/sign')}\n",
             )
     return agreement
 
@@ -157,7 +157,7 @@ def _send_signed_copies(agreement: Agreement, final_pdf: bytes, certificate) -> 
             f"and {agreement.agency.legal_name} is signed by both parties and in effect "
             f"as of {long_date(agreement.effective_on)}.\n\nThe signed agreement and its "
             f"certificate of completion are attached and on the agency's page:\n"
-            f"{agreements.base_url()}/agreements/{agreement.id}\n",
+            f"{links.page(f'/agreements/{agreement.id}')}\n",
             attachments,
         )
 

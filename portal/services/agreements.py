@@ -14,7 +14,7 @@ from portal.extensions import db
 from portal.models import OPEN_STATES, Agency, Agreement, User
 from portal.notify import outbox
 from portal.processes import Process
-from portal.services import agencies, auth, cases, documents, signing, templates
+from portal.services import agencies, auth, cases, documents, links, signing, templates
 from portal.services.access import RequestInfo, is_lead_staff, require_agency_visible, require_role
 from portal.services.errors import Conflict, NotFound, ServiceError
 from portal.services.lead import lead_agency_name
@@ -229,11 +229,10 @@ def _ask_to_sign(agreement: Agreement, ed: User) -> None:
             next_path=path,
         )
         return
-    base = base_url()
     outbox.queue(
         ed.email,
         f"Please sign the HMIS Partner Agency Agreement {agreement.reference}",
-        f"Hello {ed.name},\n\n{purpose}\n\nRead and sign it here:\n{base}{path}\n",
+        f"Hello {ed.name},\n\n{purpose}\n\nRead and sign it here:\n{links.page(path)}\n",
     )
 
 
@@ -315,12 +314,6 @@ def lead_signatories() -> list[User]:
 
 def lead_admins() -> list[User]:
     return _lead_people("ssf_admin")
-
-
-def base_url() -> str:
-    from flask import current_app
-
-    return current_app.config["PORTAL_BASE_URL"].rstrip("/")
 
 
 PROCESS = Process(

@@ -14,7 +14,7 @@ from portal import clock
 from portal.extensions import db
 from portal.models import Invitation, User
 from portal.notify import outbox
-from portal.services import audit, standing
+from portal.services import audit, links, standing
 from portal.services.access import RequestInfo
 from portal.services.errors import ServiceError
 from portal.services.lead import lead_agency_name
@@ -71,8 +71,7 @@ def invite(user: User, *, purpose: str, next_path: str = "") -> str:
             expires_at=now + timedelta(hours=hours),
         )
     )
-    base = current_app.config["PORTAL_BASE_URL"].rstrip("/")
-    link = f"{base}/invitation/{token}" + (f"?next={quote(next_path)}" if next_path else "")
+    link = links.page(f"/invitation/{token}") + (f"?next={quote(next_path)}" if next_path else "")
     outbox.queue(
         user.email,
         "Set your HMIS Partner Portal password",

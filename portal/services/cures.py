@@ -15,7 +15,7 @@ from portal import clock, runtime
 from portal.extensions import db
 from portal.models import User
 from portal.models.remedies import CureSubmission, DefaultNotice
-from portal.services import default_notices, remedies
+from portal.services import default_notices, links, remedies
 from portal.services.access import RequestInfo, require_agency_visible
 from portal.services.errors import NotFound, ServiceError
 from portal.services.unit import unit_of_work
@@ -58,7 +58,7 @@ def submit_cure(
             notice.agency,
             f"Cure submitted: {notice.reference}",
             f"{user.name} submitted a cure for notice of default {notice.reference}. Accept or "
-            f"reject it: {remedies.base_url()}/notices/default/{notice.id}\n",
+            f"reject it: {links.page(f'/notices/default/{notice.id}')}\n",
         )
     return submission
 

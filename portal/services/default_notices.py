@@ -16,6 +16,7 @@ from portal.services import (
     access,
     agreements,
     cases,
+    links,
     remedies,
     signing,
     terminations,
@@ -267,7 +268,7 @@ def _cure_period_ended(notice: DefaultNotice, row):
             f"The cure period of notice of default {notice.reference} ended "
             f"{notice.cure_rule_text} without an accepted cure. The party that gave the notice "
             f"may now declare the agreement terminated or waive the default: "
-            f"{remedies.base_url()}/notices/default/{notice.id}\n",
+            f"{links.page(f'/notices/default/{notice.id}')}\n",
         )
     return transition
 
@@ -279,7 +280,7 @@ def _remind(notice: DefaultNotice, row) -> None:
             notice.agency,
             f"Reminder: cure period of {notice.reference} ends soon",
             f"The cure period of notice of default {notice.reference} ends "
-            f"{notice.cure_rule_text}.\n{remedies.base_url()}/notices/default/{notice.id}\n",
+            f"{notice.cure_rule_text}.\n{links.page(f'/notices/default/{notice.id}')}\n",
         )
 
 

@@ -23,6 +23,7 @@ from portal.services import (
     deadlines,
     documents,
     identities,
+    links,
     signing,
 )
 from portal.services.access import RequestInfo, is_lead_staff, require_agency_visible
@@ -116,10 +117,6 @@ def issuing_side(user: User, agreement: Agreement, what: str) -> str:
     if refusal:
         raise ServiceError(refusal)
     return side_of(user)
-
-
-def base_url() -> str:
-    return current_app.config["PORTAL_BASE_URL"].rstrip("/")
 
 
 def signed_notice(
@@ -292,8 +289,8 @@ def give_notice(
         "agency" if side == "lead" else "lead",
         notice.agency,
         f"{kind.title} {notice.reference}",
-        f"{words.mail}\nDetails and the signed notice: {base_url()}/notices/{kind.path}/"
-        f"{notice.id}\n",
+        f"{words.mail}\nDetails and the signed notice: "
+        f"{links.page(f'/notices/{kind.path}/{notice.id}')}\n",
         attachment(notice.document, f"{notice.reference}-{slug}.pdf"),
     )
     return notice
