@@ -139,6 +139,42 @@ def send_mail() -> None:
     click.echo(f"Sent {outbox.deliver_pending(limit=500)} message(s).")
 
 
+@click.command("backup")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(directory: Path) -> None:
+    """Back up the database and a manifest of every document version into a new folder in
+    DIRECTORY, named by the time (pg_dump on PostgreSQL, the online backup API on SQLite)."""
+    from portal.services import backups
+
+    try:
+        folder = backups.create(directory)
+    except backups.BackupError as exc:
+        raise click.ClickException(exc.message) from exc
+    manifest = backups.read_manifest(folder)
+    click.echo(
+        f"Backed up to {folder}: {len(manifest['document_versions'])} document version(s), "
+        f"migration revision {manifest['migration_revision']}."
+    )
+
+
+@click.command("restore")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@with_appcontext
+def restore_command(directory: Path) -> None:
+    """Restore the backup in DIRECTORY into this (empty) database and check every document
+    version of its manifest against the restored rows; exits 1 if any differs."""
+    from portal.services import backups
+
+    try:
+        report = backups.restore(directory)
+    except backups.BackupError as exc:
+        raise click.ClickException(exc.message) from exc
+    for line in report.lines():
+        click.echo(line)
+    sys.exit(0 if report.ok else 1)
+
+
 @click.command("scheduler")
 @click.option("--interval", default=60, show_default=True, help="Seconds between deadline sweeps.")
 @click.option(
@@ -201,4 +237,6 @@ commands = [
     verify_command,
     add_staff,
     send_mail,
+    backup_command,
+    restore_command,
 ]

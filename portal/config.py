@@ -45,6 +45,10 @@ class Config:
         # Object Lock retention for stored documents, in days (None: no retention set).
         self.DOCUMENT_RETENTION_DAYS = _int("DOCUMENT_RETENTION_DAYS", 3650)
         self.DOCUMENT_LOCK_MODE = env("DOCUMENT_LOCK_MODE", "COMPLIANCE")
+        # Daily backups (IV.B.2): the scheduler writes one a day into BACKUP_DIR (none when
+        # unset) and keeps the newest BACKUP_KEEP.
+        self.BACKUP_DIR = env("BACKUP_DIR")
+        self.BACKUP_KEEP = _int("BACKUP_KEEP", 14)
         # The portal's certificate authority; keys are encrypted with PKI_PASSPHRASE.
         self.PKI_DIR = env("PKI_DIR") or str(instance / "pki")
         self.PKI_PASSPHRASE = env("PKI_PASSPHRASE") or _instance_secret(instance, "pki-passphrase")

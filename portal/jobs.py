@@ -77,6 +77,21 @@ def build_scheduler(
             coalesce=True,
             misfire_grace_time=seconds,
         )
+    if app.config.get("BACKUP_DIR"):
+        from portal import clock
+        from portal.services import backups
+
+        # Asks hourly, and once at start, whether a day has passed since the newest backup.
+        scheduler.add_job(
+            backups.daily,
+            "interval",
+            args=[app],
+            hours=1,
+            id="backup",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=clock.now(),
+        )
     return scheduler
 
 
