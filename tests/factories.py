@@ -296,12 +296,14 @@ def _document(row: Agreement, kind: str, title: str) -> Document:
 def _version(document: Document, label: str, at, by: User | None, step) -> DocumentVersion:
     data = f"%PDF-1.7\n% tests.factories placeholder, not a PDF: {document.title}, {label}\n"
     data = data.encode()
+    stored = runtime.storage().put(data)
     version = DocumentVersion(
         document=document,
         seq=len(document.versions) + 1,
         label=label,
         sha256=hashlib.sha256(data).hexdigest(),
-        storage_key=runtime.storage().put(data),
+        storage_key=stored.key,
+        storage_version_id=stored.version_id,
         size=len(data),
         created_at=at,
         created_by_id=by.id if by else None,

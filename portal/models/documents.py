@@ -43,6 +43,13 @@ class DocumentVersion(db.Model):
     label: Mapped[str] = mapped_column(String(200))
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     storage_key: Mapped[str] = mapped_column(String(200))
+    # The S3 VersionId of these bytes: reads ask for exactly this version, so a later PUT or a
+    # delete marker under the same key cannot hide it. None in local storage (no versions)
+    # and for versions stored before ids were recorded (read by key).
+    storage_version_id: Mapped[str | None] = mapped_column(String(1024))
+    # When the object's full Object Lock retention ends, once the storage sweep has confirmed
+    # it; None while only the short lock it was written with is known (see services.retention).
+    retained_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     size: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

@@ -19,7 +19,7 @@ class OutboxMessage(db.Model):
     to_addr: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
-    # [{"filename": ..., "storage_key": ..., "sha256": ...}] — bytes stay in document storage.
+    # [{"filename": ..., "storage_key": ..., "version_id": ...}] — bytes stay in storage.
     attachments: Mapped[list] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

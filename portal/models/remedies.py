@@ -58,7 +58,7 @@ class CureSubmission(db.Model):
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     submitted_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     text: Mapped[str] = mapped_column(Text)
-    # [{"filename", "storage_key", "sha256", "size", "content_type"}]
+    # [{"filename", "storage_key", "version_id", "sha256", "size", "content_type"}]
     attachments: Mapped[list] = mapped_column(JSON, default=list)
     decision: Mapped[str] = mapped_column(String(20), default="")  # accepted / rejected
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

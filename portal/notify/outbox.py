@@ -26,7 +26,8 @@ log = logging.getLogger("portal.mail")
 
 
 def queue(to: str, subject: str, body: str, attachments: list[dict] | None = None) -> None:
-    """Adds a message to the current transaction. `attachments`: filename + storage_key."""
+    """Adds a message to the current transaction. `attachments`: filename, storage_key and
+    version_id (see documents.attachment)."""
     db.session.add(
         OutboxMessage(
             created_at=clock.now(),
@@ -104,7 +105,7 @@ def _send(message: OutboxMessage) -> None:
     email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}")
     email.set_content(message.body)
     for item in message.attachments:
-        data = runtime.storage().get(item["storage_key"])
+        data = runtime.storage().get(item["storage_key"], item.get("version_id"))
         email.add_attachment(data, maintype="application", subtype="pdf", filename=item["filename"])
     if not cfg.get("SMTP_HOST"):
         names = ", ".join(a["filename"] for a in message.attachments) or "none"

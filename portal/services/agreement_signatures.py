@@ -133,11 +133,10 @@ def _apply_signature(
 def _send_signed_copies(agreement: Agreement, final_pdf: bytes, certificate) -> None:
     version = agreement.document.current
     attachments = [
-        {"filename": f"{agreement.reference}-signed.pdf", "storage_key": version.storage_key},
-        {
-            "filename": f"{agreement.reference}-certificate-of-completion.pdf",
-            "storage_key": certificate.current.storage_key,
-        },
+        documents.attachment(version, f"{agreement.reference}-signed.pdf"),
+        documents.attachment(
+            certificate.current, f"{agreement.reference}-certificate-of-completion.pdf"
+        ),
     ]
     people = {
         p.email: p

@@ -79,12 +79,13 @@ def _store(upload: Upload) -> dict:
     from portal.storage import StorageError
 
     try:
-        key = runtime.storage().put(upload.data, content_type=kind)
+        stored = runtime.storage().put(upload.data, content_type=kind)
     except StorageError as exc:
         raise ServiceError(f"{exc} Nothing was submitted; try again shortly.") from exc
     return {
         "filename": name,
-        "storage_key": key,
+        "storage_key": stored.key,
+        "version_id": stored.version_id,
         "sha256": sha256_hex(upload.data),
         "size": len(upload.data),
         "content_type": kind,
@@ -153,7 +154,7 @@ def read_attachment(viewer: User, notice_id: int, cure_id: int, index: int) -> A
         raise NotFound()
     meta = submission.attachments[index]
     try:
-        data = runtime.storage().get(meta["storage_key"])
+        data = runtime.storage().get(meta["storage_key"], meta.get("version_id"))
     except StorageIntegrityError as exc:
         raise ServiceError(
             f"The stored copy of {meta['filename']} does not match its recorded fingerprint; "

@@ -40,15 +40,16 @@ def add_version(
     by: User | None,
     transition: Transition | None = None,
 ) -> DocumentVersion:
-    """Stores the bytes (content-addressed, never overwritten) and records the version.
+    """Stores the bytes (content-addressed, never overwritten) and records the version, with
+    the storage's version id of these bytes, which is what every read asks for.
 
-    Storing happens before the commit; if the transaction then fails, the orphan object is
-    harmless and a retry stores the same key again as a no-op.
+    Storing happens before the commit; if the transaction then fails, the object is an orphan
+    and a retry finds and reuses it.
     """
     from portal.storage import StorageError
 
     try:
-        key = runtime.storage().put(pdf)
+        stored = runtime.storage().put(pdf)
     except StorageError as exc:
         raise ServiceError(
             f"{exc} The document could not be stored, so nothing was changed. Try again shortly."
@@ -59,7 +60,8 @@ def add_version(
         seq=seq,
         label=fit(label, DocumentVersion.__table__.c.label),
         sha256=hashlib.sha256(pdf).hexdigest(),
-        storage_key=key,
+        storage_key=stored.key,
+        storage_version_id=stored.version_id,
         size=len(pdf),
         created_at=clock.now(),
         created_by_id=by.id if by else None,
@@ -74,7 +76,7 @@ def read_bytes(version: DocumentVersion) -> bytes:
     from portal.storage import StorageError, StorageIntegrityError
 
     try:
-        return runtime.storage().get(version.storage_key)
+        return runtime.storage().get(version.storage_key, version.storage_version_id)
     except StorageIntegrityError as exc:
         raise ServiceError(
             "The stored copy of this document does not match its recorded fingerprint. "
@@ -98,6 +100,15 @@ def download(viewer: User, version_id: int) -> Download:
     title = version.document.title
     safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in title)[:80].strip("-")
     return Download(read_bytes(version), f"{safe}-v{version.seq}.pdf")
+
+
+def attachment(version: DocumentVersion, filename: str) -> dict:
+    """An outbox attachment of this version: the mail job reads exactly these bytes."""
+    return {
+        "filename": filename,
+        "storage_key": version.storage_key,
+        "version_id": version.storage_version_id,
+    }
 
 
 def find_by_sha256(sha256: str) -> DocumentVersion | None:

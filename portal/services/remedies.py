@@ -182,8 +182,7 @@ def signed_notice(
 
 
 def attachment(document, filename: str) -> list[dict]:
-    version = document.current
-    return [{"filename": filename, "storage_key": version.storage_key}]
+    return [documents.attachment(document.current, filename)]
 
 
 # --- giving a notice: the steps every kind of notice shares ---------------------------------

@@ -7,6 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from portal.storage.base import Stored
 from portal.storage.errors import StorageError, StorageNotFound
 from portal.storage.keys import digest_of_key, key_for, verify
 
@@ -14,7 +15,10 @@ _READ_ONLY = 0o444
 
 
 class LocalStorage:
-    """Stores each object at ``root/<key>``, written once and never replaced."""
+    """Stores each object at ``root/<key>``, written once and never replaced.
+
+    A folder has no versions: ``put`` returns ``version_id`` None and ``get`` ignores one.
+    """
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
@@ -22,22 +26,22 @@ class LocalStorage:
     def describe(self) -> str:
         return f"local directory {self.root}"
 
-    def put(self, data: bytes, *, content_type: str = "application/pdf") -> str:
+    def put(self, data: bytes, *, content_type: str = "application/pdf") -> Stored:
         # content_type is an S3 concern; a file's key already says what it is for the portal.
         key = key_for(data)
         final = self._path(key)
         try:
             if self._is_stored(final):
-                return key
+                return Stored(key)
             final.parent.mkdir(parents=True, exist_ok=True)
             self._write_once(final, data)
         except OSError as exc:
             raise StorageError.unavailable(
                 f"cannot write to the folder {self.root} ({exc.strerror or exc})."
             ) from exc
-        return key
+        return Stored(key)
 
-    def get(self, key: str) -> bytes:
+    def get(self, key: str, version_id: str | None = None) -> bytes:
         path = self._path(key)
         try:
             data = path.read_bytes()
@@ -50,7 +54,7 @@ class LocalStorage:
             ) from exc
         return verify(key, data)
 
-    def exists(self, key: str) -> bool:
+    def exists(self, key: str, version_id: str | None = None) -> bool:
         path = self._path(key)
         try:
             return self._is_stored(path)

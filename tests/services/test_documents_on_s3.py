@@ -69,3 +69,20 @@ def test_s3_down_while_signing_changes_nothing_and_retry_works(app, cast, s3_ser
         cast.ed, agreement.id, password=PASSWORD, intent=True, consent=True, request=REQ
     )
     assert signed.state == "agency_signed"
+
+
+def test_documents_on_record_read_by_version_survive_an_overwrite_and_a_delete_marker(
+    app, cast, s3_server, s3_documents
+):
+    agreement = effective(cast)
+    client = s3_server.client()
+    version = agreement.document.current
+    assert version.storage_version_id
+    whole = documents.read_bytes(version)
+    name = f"portal/{version.storage_key}"
+    # Both are allowed under Object Lock: they cover the key, not the locked version.
+    client.put_object(Bucket=s3_documents, Key=name, Body=b"%PDF-1.7\n overwritten \n%%EOF\n")
+    assert documents.read_bytes(version) == whole
+    client.delete_object(Bucket=s3_documents, Key=name)
+    assert documents.read_bytes(version) == whole
+    assert documents.download(cast.ed, version.id).data == whole

@@ -14,7 +14,9 @@ from tests.storage.conftest import document_bytes
 
 def test_stored_file_is_read_only_and_no_temporary_file_remains(tmp_path: Path) -> None:
     storage = LocalStorage(tmp_path / "docs")
-    key = storage.put(document_bytes())
+    stored = storage.put(document_bytes())
+    assert stored.version_id is None  # a folder keeps no versions
+    key = stored.key
     path = tmp_path / "docs" / key
     assert stat.S_IMODE(path.stat().st_mode) == 0o444
     assert os.listdir(path.parent) == [path.name]
@@ -36,7 +38,7 @@ def test_failed_write_leaves_nothing_under_the_final_name(
     key = key_for(data)
     assert not storage.exists(key)
     assert os.listdir((tmp_path / "docs" / key).parent) == []  # temporary file removed too
-    assert storage.put(data) == key  # the retry succeeds
+    assert storage.put(data).key == key  # the retry succeeds
     assert storage.get(key) == data
 
 

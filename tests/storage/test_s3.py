@@ -36,10 +36,11 @@ def test_object_carries_retention_from_the_injected_clock(
     now = datetime.now(UTC).replace(microsecond=0)
     storage = s3_storage(s3_server, locked_bucket, retention_days=3, clock=lambda: now)
     data = document_bytes()
-    key = storage.put(data, content_type="application/pdf")
+    key, version_id = storage.put(data, content_type="application/pdf")
     head = s3_server.client().head_object(
         Bucket=locked_bucket, Key=f"documents/{key}", ChecksumMode="ENABLED"
     )
+    assert head["VersionId"] == version_id
     assert head["ObjectLockMode"] == "COMPLIANCE"
     assert head["ObjectLockRetainUntilDate"] == now + timedelta(days=3)
     assert head["ContentType"] == "application/pdf"
@@ -49,7 +50,7 @@ def test_object_carries_retention_from_the_injected_clock(
 
 def test_without_retention_no_lock_is_set(s3_server: SeaweedS3, locked_bucket: str) -> None:
     storage = s3_storage(s3_server, locked_bucket, retention_days=None)
-    key = storage.put(document_bytes())
+    key = storage.put(document_bytes()).key
     head = s3_server.client().head_object(Bucket=locked_bucket, Key=f"documents/{key}")
     assert "ObjectLockMode" not in head
 
@@ -71,7 +72,7 @@ def test_server_rejects_upload_with_wrong_checksum(
 def _locked_object(server: SeaweedS3, bucket: str) -> tuple[str, str, datetime]:
     now = datetime.now(UTC).replace(microsecond=0)
     storage = s3_storage(server, bucket, retention_days=2, clock=lambda: now)
-    key = storage.put(document_bytes())
+    key = storage.put(document_bytes()).key
     return f"documents/{key}", key, now + timedelta(days=2)
 
 
@@ -127,10 +128,20 @@ def test_put_racing_another_writer_is_still_one_version(
 ) -> None:
     storage = s3_storage(s3_server, locked_bucket, prefix="race", retention_days=1)
     data = document_bytes()
-    key = storage.put(data)
-    # As if our HEAD ran just before another worker's PUT landed: If-None-Match answers 412.
-    monkeypatch.setattr(storage, "exists", lambda _key: False)
-    assert storage.put(data) == key
+    stored = storage.put(data)
+    key = stored.key
+    # As if our look ran just before another worker's PUT landed: If-None-Match answers 412,
+    # and the second look finds the other worker's version, which we use.
+    original = storage._hold_existing
+    looks = []
+
+    def late_look(*args):
+        looks.append(args)
+        return None if len(looks) == 1 else original(*args)
+
+    monkeypatch.setattr(storage, "_hold_existing", late_look)
+    assert storage.put(data) == stored
+    assert len(looks) == 2
     versions = s3_server.client().list_object_versions(Bucket=locked_bucket, Prefix=f"race/{key}")
     assert len(versions["Versions"]) == 1
 
@@ -141,7 +152,7 @@ def test_create_bucket_turns_on_versioning_of_an_existing_bucket(s3_server: Seaw
     raw.create_bucket(Bucket=bucket)
     storage = s3_storage(s3_server, bucket, create_bucket=True)
     assert raw.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
-    assert storage.get(storage.put(b"kept")) == b"kept"
+    assert storage.get(*storage.put(b"kept")) == b"kept"
 
 
 def test_retention_on_a_bucket_without_object_lock_is_refused_clearly(
@@ -217,3 +228,37 @@ def test_missing_credentials_are_a_clear_storage_error(monkeypatch: pytest.Monke
     storage = S3Storage("documents", endpoint_url=f"http://127.0.0.1:{port}")
     with pytest.raises(StorageError, match="no S3 credentials are configured"):
         storage.exists(key_for(b"anything"))
+
+
+def test_a_version_reads_back_whole_after_an_overwrite_and_a_delete_marker(
+    s3_server: SeaweedS3, locked_bucket: str
+) -> None:
+    storage = s3_storage(s3_server, locked_bucket, retention_days=1)
+    raw = s3_server.client()
+    data = document_bytes()
+    stored = storage.put(data)
+    name = f"documents/{stored.key}"
+    # A plain PUT under the same key (Object Lock allows it): the key now names other bytes.
+    raw.put_object(Bucket=locked_bucket, Key=name, Body=b"%PDF-1.7\n forged \n%%EOF\n")
+    assert storage.get(*stored) == data
+    # A delete marker on the key (also allowed): the key now names nothing.
+    raw.delete_object(Bucket=locked_bucket, Key=name)
+    with pytest.raises(StorageNotFound):
+        storage.get(stored.key)
+    assert storage.get(*stored) == data
+    assert storage.exists(*stored)
+    # Storing the same bytes again finds the genuine version instead of writing another.
+    assert storage.put(data) == stored
+
+
+def test_a_forged_version_is_not_taken_for_the_document(
+    s3_server: SeaweedS3, locked_bucket: str
+) -> None:
+    storage = s3_storage(s3_server, locked_bucket, retention_days=1)
+    raw = s3_server.client()
+    data = document_bytes()
+    name = f"documents/{key_for(data)}"
+    raw.put_object(Bucket=locked_bucket, Key=name, Body=b"forged before the portal wrote")
+    stored = storage.put(data)  # a new version beside the forged one, not the forged one
+    assert storage.get(*stored) == data
+    assert len(raw.list_object_versions(Bucket=locked_bucket, Prefix=name)["Versions"]) == 2
