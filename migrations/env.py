@@ -8,9 +8,11 @@ from flask import current_app
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# alembic.ini's logging only when the process has none: the portal's processes configure
+# theirs once (portal/logs.py, JSON), and fileConfig would replace that handler and disable
+# every logger already made (portal.*) for the rest of the process.
+if not logging.getLogger().handlers:
+    fileConfig(config.config_file_name)
 logger = logging.getLogger("alembic.env")
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Flask, render_template
 
+from portal import serving
 from portal.config import Config
 from portal.extensions import bootstrap, csrf, db, login_manager, migrate
 
@@ -20,9 +20,8 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
         static_folder="../static",
     )
     app.config.from_object(config)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    # Logging is the host process's to configure (portal/logs.py), never the factory's.
+    serving.install(app)
     register_extensions(app)
     register_processes(app)
     register_blueprints(app)

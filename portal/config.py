@@ -6,8 +6,15 @@ through the environment and never runs with DEBUG.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
+
+log = logging.getLogger("portal.config")
+
+
+class UnsafeSettings(RuntimeError):
+    """PORTAL_ENV=production with settings that are only safe on a developer's machine."""
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -29,8 +36,11 @@ class Config:
         instance = Path(instance_path or os.environ.get("PORTAL_INSTANCE", "instance")).resolve()
         env = os.environ.get
         self.INSTANCE_PATH = str(instance)
+        # "production" refuses to start without its secrets and a real database, and never
+        # runs the debugger; anything else is a developer's or a test machine.
+        self.PORTAL_ENV = (env("PORTAL_ENV") or "development").strip().lower()
         # Flask's session signing key: required in production, generated per instance otherwise.
-        self.SECRET_KEY = env("SECRET_KEY") or _instance_secret(instance)
+        self.SECRET_KEY = env("SECRET_KEY")
         self.DEBUG = False
         self.TESTING = False
         self.SQLALCHEMY_DATABASE_URI = env("DATABASE_URL") or f"sqlite:///{instance / 'portal.db'}"
@@ -51,7 +61,7 @@ class Config:
         self.BACKUP_KEEP = _int("BACKUP_KEEP", 14)
         # The portal's certificate authority; keys are encrypted with PKI_PASSPHRASE.
         self.PKI_DIR = env("PKI_DIR") or str(instance / "pki")
-        self.PKI_PASSPHRASE = env("PKI_PASSPHRASE") or _instance_secret(instance, "pki-passphrase")
+        self.PKI_PASSPHRASE = env("PKI_PASSPHRASE")
         self.PKI_PKCS12_PATH = env("PKI_PKCS12_PATH")
         self.PKI_PKCS12_PASSPHRASE = env("PKI_PKCS12_PASSPHRASE")
         # The lead agency and its time zone (deadlines end at the end of a local day).
@@ -84,11 +94,58 @@ class Config:
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+        # Behind this many reverse proxies, their X-Forwarded-* and X-Request-ID headers are
+        # believed, so the audit trail records the client's address rather than the proxy's.
+        self.TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
+        # Production on SQLite only when asked for explicitly (one machine, one web process).
+        self.PORTAL_ALLOW_SQLITE = _bool("PORTAL_ALLOW_SQLITE", False)
         self.WTF_CSRF_TIME_LIMIT = None
         self.BOOTSTRAP_SERVE_LOCAL = True
         self.ARGON2_FAST = False  # tests set True: cheap hashing, same algorithm
         for key, value in overrides.items():
             setattr(self, key, value)
+        if self.PORTAL_ENV == "production":
+            self.refuse_unsafe()
+            return
+        # A developer's machine needs no setup: missing secrets are generated into the
+        # instance folder (after the overrides, so a test's own key generates nothing).
+        if not self.SECRET_KEY:
+            self.SECRET_KEY = _instance_secret(instance)
+            _warn_generated_secret_key(instance)
+        if not self.PKI_PASSPHRASE:
+            self.PKI_PASSPHRASE = _instance_secret(instance, "pki-passphrase")
+
+    def refuse_unsafe(self) -> None:
+        """Raises UnsafeSettings naming every missing production setting; pins DEBUG off."""
+        missing = []
+        if not self.SECRET_KEY:
+            missing.append("SECRET_KEY (signs the sessions)")
+        if not self.PKI_PASSPHRASE:
+            missing.append("PKI_PASSPHRASE (encrypts the certificate authority's keys)")
+        if str(self.SQLALCHEMY_DATABASE_URI).startswith("sqlite") and not self.PORTAL_ALLOW_SQLITE:
+            missing.append(
+                "DATABASE_URL for PostgreSQL (or PORTAL_ALLOW_SQLITE=1 to run on SQLite anyway)"
+            )
+        if missing:
+            raise UnsafeSettings(
+                "PORTAL_ENV=production refuses to start. Missing: " + "; ".join(missing) + "."
+            )
+        self.DEBUG = False
+
+
+_warned_secret_key = False
+
+
+def _warn_generated_secret_key(instance: Path) -> None:
+    # Once per process: many apps may be made in one (tests, the demo command).
+    global _warned_secret_key
+    if not _warned_secret_key:
+        _warned_secret_key = True
+        log.warning(
+            "SECRET_KEY is not set: sessions are signed with the key generated in %s. "
+            "Set SECRET_KEY (and PORTAL_ENV=production) on a server.",
+            instance / "secret-key",
+        )
 
 
 def _instance_secret(instance: Path, name: str = "secret-key") -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import logging
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -44,6 +45,8 @@ from portal import clock
 from portal.extensions import db
 from portal.services import backup_tools
 from portal.services.backup_tools import BackupError
+
+log = logging.getLogger("portal.backups")
 
 __all__ = ["BackupError", "RestoreReport", "create", "daily", "list_backups", "restore"]
 
@@ -284,8 +287,10 @@ def daily(app: Flask) -> Path | None:
             made = _create(root)
         finally:
             db.session.remove()
+        log.info("backed up to %s", made)
         for old in list_backups(root)[: -max(1, app.config["BACKUP_KEEP"])]:
             shutil.rmtree(old)
+            log.info("removed the old backup %s", old)
     return made
 
 

@@ -59,11 +59,10 @@ def test_a_backup_restores_into_a_new_database_with_every_row(app, cast, tmp_pat
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["migration_revision"] == before["alembic_version"][0][0]
     assert manifest["portal_version"] not in ("", "unknown")
-    listed = {
-        v["id"]: (v["storage_key"], v["size"], v["sha256"]) for v in manifest["document_versions"]
-    }
+    fields = ("storage_key", "storage_version_id", "size", "sha256")
+    listed = {v["id"]: [v[f] for f in fields] for v in manifest["document_versions"]}
     versions = db.session.execute(select(db.metadata.tables["document_version"])).mappings()
-    assert listed == {v["id"]: (v["storage_key"], v["size"], v["sha256"]) for v in versions}
+    assert listed == {v["id"]: [v[f] for f in fields] for v in versions}
 
     with new_database(tmp_path) as url:
         restored_app = create_app(
