@@ -95,6 +95,24 @@ def test_a_backup_restores_into_a_new_database_with_every_row(app, cast, tmp_pat
     assert backups.list_backups(tmp_path / "backups") == [folder]  # never touched
 
 
+def test_a_backup_whose_database_file_changed_is_not_restored(app, tmp_path):
+    with app.app_context():
+        folder = backups.create(tmp_path / "backups")
+    archive = folder / backups.read_manifest(folder)["database"]["file"]
+    archive.write_bytes(archive.read_bytes()[:-1])
+
+    with new_database(tmp_path) as url:
+        target = create_app(
+            Config(instance_path=tmp_path / "restored", SQLALCHEMY_DATABASE_URI=url, TESTING=True)
+        )
+        with target.app_context():
+            result = target.test_cli_runner().invoke(args=["restore", str(folder)])
+            assert result.exit_code != 0
+            assert "is not the file the backup wrote" in result.output
+            assert everything(db.engine) == {}
+            db.engine.dispose()
+
+
 def test_the_daily_job_backs_up_once_a_day_and_keeps_the_newest(app, monkeypatch, tmp_path):
     root = tmp_path / "daily"
     monkeypatch.setitem(app.config, "BACKUP_DIR", str(root))
