@@ -8,8 +8,9 @@ STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 # PORTAL_BASE_URL is set in the environment.
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
-# Service tests run a second time on PostgreSQL when TEST_DATABASE_URL is set.
-DB_TESTS := tests/services tests/views tests/cli
+# Service tests run a second time on PostgreSQL when TEST_DATABASE_URL is set (and the
+# deployment test, gunicorn on PostgreSQL, runs only then).
+DB_TESTS := tests/services tests/views tests/cli tests/deploy
 
 .PHONY: install run test lint format bench clean
 
