@@ -175,6 +175,30 @@ def restore_command(directory: Path) -> None:
     sys.exit(0 if report.ok else 1)
 
 
+@click.command("check-documents")
+@with_appcontext
+def check_documents_command() -> None:
+    """Read every stored document version back, re-hash it and compare it with the database.
+
+    Lists each missing or changed version; exits 1 if there is any, 2 if storage failed.
+    """
+    from portal.services import integrity
+    from portal.storage import StorageError
+
+    try:
+        result = integrity.check_all()
+    except StorageError as exc:
+        click.echo(f"The check could not finish: {exc.message}", err=True)
+        sys.exit(2)
+    for problem in result.problems:
+        click.echo(problem.describe())
+    click.echo(
+        f"Checked {result.checked} stored version(s): "
+        + ("all as recorded." if result.ok else f"{len(result.problems)} missing or changed.")
+    )
+    sys.exit(0 if result.ok else 1)
+
+
 @click.command("scheduler")
 @click.option("--interval", default=60, show_default=True, help="Seconds between deadline sweeps.")
 @click.option(
@@ -237,6 +261,7 @@ commands = [
     verify_command,
     add_staff,
     send_mail,
+    check_documents_command,
     backup_command,
     restore_command,
 ]

@@ -87,6 +87,11 @@ class Config:
         self.MAIL_MAX_ATTEMPTS = _int("MAIL_MAX_ATTEMPTS", 8)
         # Requests only queue e-mail; the scheduler's mail job delivers it this often (seconds).
         self.MAIL_INTERVAL_SECONDS = _int("MAIL_INTERVAL_SECONDS", 5)
+        # /healthz calls the scheduler stale when its last deadline sweep is older than this
+        # (a few sweep intervals; the sweep runs every 60 s by default).
+        self.HEALTH_SCHEDULER_MAX_AGE_SECONDS = _int("HEALTH_SCHEDULER_MAX_AGE_SECONDS", 300)
+        # The scheduler re-reads and re-hashes every stored document this often.
+        self.DOCUMENT_CHECK_INTERVAL_DAYS = _int("DOCUMENT_CHECK_INTERVAL_DAYS", 7)
         # Uploads to /verify are PDFs of at most this many bytes.
         self.MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
         # Invitations to set a password expire after this many hours.

@@ -15,15 +15,19 @@ from flask import Flask
 
 log = logging.getLogger("portal.jobs")
 
+DOCUMENT_CHECK_POLL_SECONDS = 3600
+
 
 def fire_deadlines(app: Flask) -> int:
     """The deadline job: fires due deadlines, each exactly once; returns how many fired."""
     from portal.extensions import db
-    from portal.services import deadlines
+    from portal.services import deadlines, job_runs
 
     with app.app_context():
         try:
             fired = deadlines.sweep()
+            # /healthz reads this to tell a live scheduler from a dead one.
+            job_runs.record_finished(job_runs.SWEEP)
         finally:
             db.session.remove()
     if fired:
@@ -44,6 +48,19 @@ def deliver_mail(app: Flask) -> int:
     if sent:
         log.info("sent %d e-mail(s)", sent)
     return sent
+
+
+def check_documents(app: Flask) -> None:
+    """The document check job: re-hashes every stored document when its weekly turn has come
+    (portal.services.integrity decides, so restarts neither skip nor repeat it)."""
+    from portal.extensions import db
+    from portal.services import integrity
+
+    with app.app_context():
+        try:
+            integrity.run_if_due()
+        finally:
+            db.session.remove()
 
 
 def sweep(app: Flask) -> dict[str, int]:
@@ -77,6 +94,19 @@ def build_scheduler(
             coalesce=True,
             misfire_grace_time=seconds,
         )
+    from portal import clock
+
+    # Asks hourly, and once at start, whether the document check is due (weekly by default).
+    scheduler.add_job(
+        check_documents,
+        "interval",
+        args=[app],
+        seconds=DOCUMENT_CHECK_POLL_SECONDS,
+        id="documents",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=clock.now(),
+    )
     if app.config.get("BACKUP_DIR"):
         from portal import clock
         from portal.services import backups

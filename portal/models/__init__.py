@@ -6,6 +6,7 @@ from portal.models.audit import AuditEvent
 from portal.models.cases import Transition
 from portal.models.deadlines import Deadline, Holiday
 from portal.models.documents import Document, DocumentVersion
+from portal.models.jobs import JobRun
 from portal.models.outbox import OutboxMessage
 from portal.models.people import Invitation, SigningIdentity, User
 from portal.models.remedies import CureSubmission, DefaultNotice, Suspension, TerminationNotice
@@ -25,6 +26,7 @@ __all__ = [
     "Document",
     "DocumentVersion",
     "Invitation",
+    "JobRun",
     "OutboxMessage",
     "SignerDesignation",
     "SigningIdentity",

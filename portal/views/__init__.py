@@ -8,6 +8,7 @@ from portal.views import (
     calendar,
     default_notices,
     documents,
+    health,
     home,
     remedies,
     suspensions,
@@ -30,4 +31,5 @@ blueprints = [
     termination_notices.bp,
     suspensions.bp,
     calendar.bp,
+    health.bp,
 ]
