@@ -85,12 +85,20 @@ def flask(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
+@dataclass
+class Served:
+    base: str
+    access_log: Path
+    error_log: Path
+    password: str  # the demo logins' password, as seed-demo printed it
+
+
 @pytest.fixture
-def gunicorn(production_env, tmp_path) -> Iterator[tuple[str, Path]]:
+def gunicorn(production_env, tmp_path) -> Iterator[Served]:
+    """Seeded with the CLI as an operator would, then served; stopped with SIGTERM."""
     flask(production_env, "init")
     seeded = flask(production_env, "seed-demo")
     password = re.search(r"password for all: (\S+)\)", seeded).group(1)
-    production_env["DEMO_PASSWORD_FOR_TEST"] = password
     out = tmp_path / "gunicorn.out"
     err = tmp_path / "gunicorn.err"
     with out.open("wb") as stdout, err.open("wb") as stderr:
@@ -105,7 +113,7 @@ def gunicorn(production_env, tmp_path) -> Iterator[tuple[str, Path]]:
     base = f"http://127.0.0.1:{production_env['PORT']}"
     try:
         _wait_until_serving(base, process, err)
-        yield base, out
+        yield Served(base, out, err, password)
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -172,9 +180,8 @@ def sign(person: Browser, agreement_url: str, password: str) -> Page:
     )
 
 
-def test_agreement_journey_through_gunicorn(gunicorn, production_env):
-    base, access_log = gunicorn
-    password = production_env["DEMO_PASSWORD_FOR_TEST"]
+def test_agreement_journey_through_gunicorn(gunicorn):
+    base, access_log, password = gunicorn.base, gunicorn.access_log, gunicorn.password
 
     admin = Browser(base)
     admin.log_in("admin@ssf.test", password)
@@ -206,3 +213,6 @@ def test_agreement_journey_through_gunicorn(gunicorn, production_env):
     assert len(signing) == 2
     assert {e["remote_addr"] for e in signing} == {CLIENT_ADDRESS}
     assert all(e["status"] == 302 and len(e["request_id"]) == 32 for e in signing)
+    # gunicorn's own lines and the portal's are JSON as well.
+    loggers = {json.loads(line)["logger"] for line in gunicorn.error_log.read_text().splitlines()}
+    assert "gunicorn.error" in loggers
