@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import configparser
-import datetime as dt
 import re
 import shutil
 import subprocess
@@ -11,18 +10,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from portal.config import Config
+from tests.deploy import nginx
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 UNITS = ("hmis-portal-web.service", "hmis-portal-scheduler.service")
 INSTALL_DIR = "/opt/hmis-portal"
-SITE = DEPLOY / "nginx-hmis-portal.conf"
+SITE = nginx.SITE
 
 
 def unit(name: str) -> configparser.ConfigParser:
@@ -70,58 +66,10 @@ def test_nginx_site_limits_uploads_like_the_portal():
         assert f"proxy_set_header {header} " in SITE.read_text()
 
 
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "portal.example.org")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
-
-
 @pytest.mark.skipif(not shutil.which("nginx"), reason="nginx not installed (.ci/run installs it)")
 def test_nginx_accepts_the_site(tmp_path):
-    cert, key = _self_signed(tmp_path)
-    live = "/etc/letsencrypt/live/portal.example.org"
-    site = (
-        SITE.read_text()
-        .replace(f"{live}/fullchain.pem", str(cert))
-        .replace(f"{live}/privkey.pem", str(key))
-    )
-    (tmp_path / "site.conf").write_text(site)
-    # The site goes in nginx's http block, as sites-enabled/ does in Debian's nginx.conf.
-    (tmp_path / "nginx.conf").write_text(
-        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
-        f"http {{\n    access_log off;\n    include {tmp_path}/site.conf;\n}}\n"
-    )
     done = subprocess.run(
-        [
-            "nginx",
-            "-t",
-            "-p",
-            str(tmp_path),
-            "-e",
-            str(tmp_path / "error.log"),
-            "-c",
-            str(tmp_path / "nginx.conf"),
-        ],
+        nginx.command(nginx.write_config(tmp_path), "-t"),
         capture_output=True,
         text=True,
         timeout=60,

@@ -6,12 +6,15 @@ Runs in the PostgreSQL pass (TEST_DATABASE_URL); skipped without it.
 
 from __future__ import annotations
 
+import http.client
 import http.cookiejar
 import json
 import os
 import re
+import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -25,6 +28,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import fresh_postgres_database
+from tests.deploy import nginx
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -44,8 +48,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def production_env(tmp_path, s3_server, pki_dir, pki_passphrase) -> Iterator[dict[str, str]]:
+@pytest.fixture(scope="module")
+def production_env(
+    tmp_path_factory, s3_server, pki_dir, pki_passphrase
+) -> Iterator[dict[str, str]]:
+    tmp_path = tmp_path_factory.mktemp("production")
     with fresh_postgres_database(os.environ["TEST_DATABASE_URL"]) as database_url:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "PORTAL_"))}
         env.update(
@@ -88,14 +95,16 @@ def flask(env: dict[str, str], *args: str) -> str:
 @dataclass
 class Served:
     base: str
+    port: int
     access_log: Path
     error_log: Path
     password: str  # the demo logins' password, as seed-demo printed it
 
 
-@pytest.fixture
-def gunicorn(production_env, tmp_path) -> Iterator[Served]:
+@pytest.fixture(scope="module")
+def gunicorn(production_env, tmp_path_factory) -> Iterator[Served]:
     """Seeded with the CLI as an operator would, then served; stopped with SIGTERM."""
+    tmp_path = tmp_path_factory.mktemp("gunicorn")
     flask(production_env, "init")
     seeded = flask(production_env, "seed-demo")
     password = re.search(r"password for all: (\S+)\)", seeded).group(1)
@@ -110,10 +119,11 @@ def gunicorn(production_env, tmp_path) -> Iterator[Served]:
             stdout=stdout,
             stderr=stderr,
         )
-    base = f"http://127.0.0.1:{production_env['PORT']}"
+    port = int(production_env["PORT"])
+    base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_serving(base, process, err)
-        yield Served(base, out, err, password)
+        yield Served(base, port, out, err, password)
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -216,3 +226,48 @@ def test_agreement_journey_through_gunicorn(gunicorn):
     # gunicorn's own lines and the portal's are JSON as well.
     loggers = {json.loads(line)["logger"] for line in gunicorn.error_log.read_text().splitlines()}
     assert "gunicorn.error" in loggers
+
+
+@pytest.mark.skipif(not shutil.which("nginx"), reason="nginx not installed (.ci/run installs it)")
+def test_the_example_nginx_site_in_front(gunicorn, tmp_path):
+    http_port, https_port = free_port(), free_port()
+    conf = nginx.write_config(tmp_path, serve=(http_port, https_port, gunicorn.port))
+    process = subprocess.Popen(
+        nginx.command(conf, "-g", "daemon off;"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    tls = ssl.create_default_context(cafile=str(tmp_path / "cert.pem"))
+    tls.check_hostname = False  # the certificate names portal.example.org, not 127.0.0.1
+    host = {"Host": "portal.example.org"}
+    try:
+        plain = _request(http.client.HTTPConnection("127.0.0.1", http_port), host, process)
+        assert plain.status == 301
+        assert plain.getheader("Location") == "https://portal.example.org/login"
+        secure = http.client.HTTPSConnection("127.0.0.1", https_port, context=tls)
+        answer = _request(secure, host, process)
+        assert answer.status == 200 and b"Log in" in answer.read()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    # nginx's request id reached the portal, was believed (TRUSTED_PROXIES=1) and came back.
+    request_id = answer.getheader("X-Request-ID")
+    assert request_id in (tmp_path / "access.log").read_text().split()
+    lines = [json.loads(line) for line in gunicorn.access_log.read_text().splitlines()]
+    assert [e["remote_addr"] for e in lines if e.get("request_id") == request_id] == ["127.0.0.1"]
+
+
+def _request(
+    connection: http.client.HTTPConnection, headers: dict[str, str], nginx_process
+) -> http.client.HTTPResponse:
+    """GET /login, retried while nginx is still starting."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            connection.request("GET", "/login", headers=headers)
+            return connection.getresponse()
+        except OSError:
+            connection.close()
+            if time.monotonic() > deadline or nginx_process.poll() is not None:
+                raise
+            time.sleep(0.1)
