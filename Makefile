@@ -8,6 +8,8 @@ STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 # PORTAL_BASE_URL is set in the environment.
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+# Seconds `make run` waits before starting a scheduler that died again.
+SCHEDULER_BACKOFF ?= 3
 # Service tests run a second time on PostgreSQL when TEST_DATABASE_URL is set (and the
 # deployment test, gunicorn on PostgreSQL, runs only then).
 DB_TESTS := tests/services tests/views tests/cli tests/deploy
@@ -29,7 +31,13 @@ run: install
 	$(FLASK) init
 	$(FLASK) seed-demo
 	@# The scheduler (due e-mail, deadlines) runs beside the web server and stops with it.
-	$(FLASK) scheduler & trap "kill $$! 2>/dev/null" EXIT INT TERM; \
+	@# If it dies (it exits non-zero on a fatal error) it is started again after a short pause.
+	( trap 'kill $$pid 2>/dev/null; exit 0' TERM; \
+	  while :; do \
+	    $(FLASK) scheduler & pid=$$!; wait $$pid && break; \
+	    echo "make run: the scheduler stopped (exit $$?); starting it again in $(SCHEDULER_BACKOFF) s" >&2; \
+	    sleep $(SCHEDULER_BACKOFF) & pid=$$!; wait $$pid; \
+	  done ) & trap "kill $$! 2>/dev/null" EXIT INT TERM; \
 		$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import tempfile
@@ -216,11 +217,35 @@ def scheduler_command(interval: int, mail_interval: int | None) -> None:
     """
     from portal.jobs import run_scheduler
 
-    run_scheduler(
-        current_app._get_current_object(),
-        interval_seconds=interval,
-        mail_interval_seconds=mail_interval,
-    )
+    try:
+        run_scheduler(
+            current_app._get_current_object(),
+            interval_seconds=interval,
+            mail_interval_seconds=mail_interval,
+        )
+    except Exception:
+        # Exit non-zero, so a supervisor (systemd's Restart=on-failure, `make run`) restarts it.
+        logging.getLogger("portal.jobs").exception("the scheduler stopped")
+        sys.exit(1)
+
+
+@click.command("sweep-storage")
+@with_appcontext
+def sweep_storage_command() -> None:
+    """Give committed documents their full retention; remove orphans whose short lock ran out.
+
+    An orphan is a stored object no record refers to (its transaction failed). The scheduler
+    does this every DOCUMENT_SWEEP_INTERVAL_MINUTES; exits 2 if storage is unavailable.
+    """
+    from portal.services import retention
+    from portal.storage import StorageError
+
+    try:
+        result = retention.sweep()
+    except StorageError as exc:
+        click.echo(f"The sweep could not finish: {exc.message}", err=True)
+        sys.exit(2)
+    click.echo(result.describe().capitalize() + ".")
 
 
 @click.command("deadline")
@@ -254,6 +279,7 @@ def deadline_command(from_date, days: int, business_days: bool, roll: bool) -> N
 commands = [
     deadline_command,
     scheduler_command,
+    sweep_storage_command,
     init_command,
     pki_group,
     seed_demo,

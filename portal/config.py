@@ -52,9 +52,20 @@ class Config:
         self.S3_ACCESS_KEY = env("S3_ACCESS_KEY") or env("AWS_ACCESS_KEY_ID")
         self.S3_SECRET_KEY = env("S3_SECRET_KEY") or env("AWS_SECRET_ACCESS_KEY")
         self.S3_CREATE_BUCKET = _bool("S3_CREATE_BUCKET", False)
+        # A stalled S3 server fails a storage call within about
+        # S3_MAX_ATTEMPTS x (S3_CONNECT_TIMEOUT_SECONDS + S3_READ_TIMEOUT_SECONDS + 1) seconds
+        # (2 x 21 = 42 s), well inside the web server's worker timeout.
+        self.S3_CONNECT_TIMEOUT_SECONDS = _int("S3_CONNECT_TIMEOUT_SECONDS", 5)
+        self.S3_READ_TIMEOUT_SECONDS = _int("S3_READ_TIMEOUT_SECONDS", 15)
+        self.S3_MAX_ATTEMPTS = _int("S3_MAX_ATTEMPTS", 2)
         # Object Lock retention for stored documents, in days (None: no retention set).
         self.DOCUMENT_RETENTION_DAYS = _int("DOCUMENT_RETENTION_DAYS", 3650)
         self.DOCUMENT_LOCK_MODE = env("DOCUMENT_LOCK_MODE", "COMPLIANCE")
+        # A new object is locked only this long until its row is committed; then it gets the
+        # full retention. An object of a failed commit (an orphan) is removed by the storage
+        # sweep, every DOCUMENT_SWEEP_INTERVAL_MINUTES, once this short lock has run out.
+        self.DOCUMENT_PENDING_RETENTION_HOURS = _int("DOCUMENT_PENDING_RETENTION_HOURS", 24)
+        self.DOCUMENT_SWEEP_INTERVAL_MINUTES = _int("DOCUMENT_SWEEP_INTERVAL_MINUTES", 60)
         # Daily backups (IV.B.2): the scheduler writes one a day into BACKUP_DIR (none when
         # unset) and keeps the newest BACKUP_KEEP.
         self.BACKUP_DIR = env("BACKUP_DIR")
@@ -84,6 +95,9 @@ class Config:
         self.SMTP_PASSWORD = env("SMTP_PASSWORD")
         self.SMTP_STARTTLS = _bool("SMTP_STARTTLS", False)
         self.MAIL_FROM = env("MAIL_FROM", "HMIS Portal <hmis-portal@localhost>")
+        # Seconds a mail server may take to answer any one step before the message waits for
+        # the next attempt (a hung server cannot hold the scheduler's mail job long).
+        self.SMTP_TIMEOUT_SECONDS = _int("SMTP_TIMEOUT_SECONDS", 10)
         self.MAIL_MAX_ATTEMPTS = _int("MAIL_MAX_ATTEMPTS", 8)
         # Requests only queue e-mail; the scheduler's mail job delivers it this often (seconds).
         self.MAIL_INTERVAL_SECONDS = _int("MAIL_INTERVAL_SECONDS", 5)

@@ -63,6 +63,30 @@ def check_documents(app: Flask) -> None:
             db.session.remove()
 
 
+def sweep_storage(app: Flask) -> object | None:
+    """The storage job: gives committed documents their full retention and removes orphans
+    whose short lock has run out (portal.services.retention); None if storage was down."""
+    from portal.extensions import db
+    from portal.services import retention
+    from portal.storage import StorageError
+
+    with app.app_context():
+        try:
+            return retention.sweep()
+        except StorageError as exc:
+            log.warning("storage sweep skipped, document storage unavailable: %s", exc)
+            return None
+        finally:
+            db.session.remove()
+
+
+def keeps_locks(config) -> bool:
+    """Whether documents go to S3 under Object Lock, so there is retention to sweep."""
+    return str(config["STORAGE_URL"]).startswith("s3://") and bool(
+        config["DOCUMENT_RETENTION_DAYS"]
+    )
+
+
 def sweep(app: Flask) -> dict[str, int]:
     """Both jobs once, deadlines first (their notices go out in the same pass)."""
     fired = fire_deadlines(app)
@@ -93,6 +117,20 @@ def build_scheduler(
             max_instances=1,
             coalesce=True,
             misfire_grace_time=seconds,
+        )
+    if keeps_locks(app.config):
+        from portal import clock
+
+        # Hourly by default, and once at start.
+        scheduler.add_job(
+            sweep_storage,
+            "interval",
+            args=[app],
+            minutes=app.config["DOCUMENT_SWEEP_INTERVAL_MINUTES"],
+            id="storage",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=clock.now(),
         )
     from portal import clock
 
@@ -128,8 +166,10 @@ def build_scheduler(
 def run_scheduler(
     app: Flask, *, interval_seconds: int = 60, mail_interval_seconds: int | None = None
 ) -> None:
-    """Blocks: sweeps once now (catching up after downtime), then runs both jobs on their
-    intervals."""
+    """Blocks: sweeps once now (catching up after downtime), then runs the jobs on their
+    intervals. A failing job (the database or mail server down) is logged and tried again on
+    its next turn; it never stops the scheduler. Whatever else stops it is raised, so
+    `flask scheduler` exits non-zero and its supervisor restarts it."""
     # APScheduler logs every run at INFO (twice every few seconds with the mail job); keep its
     # warnings and job errors, and let the jobs log what they did.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -138,7 +178,10 @@ def run_scheduler(
     scheduler = build_scheduler(
         app, interval_seconds=interval_seconds, mail_interval_seconds=mail_interval_seconds
     )
-    sweep(app)
+    try:
+        sweep(app)
+    except Exception:
+        log.exception("scheduler: the catch-up sweep at start failed; the jobs go on regardless")
     log.info(
         "scheduler: deadlines every %d s, e-mail every %d s",
         interval_seconds,

@@ -20,9 +20,12 @@ def _parts(app: Flask | None = None) -> dict[str, Any]:
 def storage() -> Any:
     parts = _parts()
     if "storage" not in parts:
+        from datetime import timedelta
+
         from portal.storage import open_storage
 
         cfg = current_app.config
+        pending_hours = cfg.get("DOCUMENT_PENDING_RETENTION_HOURS")
         parts["storage"] = open_storage(
             cfg["STORAGE_URL"],
             endpoint_url=cfg["S3_ENDPOINT_URL"],
@@ -30,8 +33,12 @@ def storage() -> Any:
             access_key=cfg["S3_ACCESS_KEY"],
             secret_key=cfg["S3_SECRET_KEY"],
             retention_days=cfg["DOCUMENT_RETENTION_DAYS"],
+            pending_retention=timedelta(hours=pending_hours) if pending_hours else None,
             lock_mode=cfg["DOCUMENT_LOCK_MODE"],
             create_bucket=cfg["S3_CREATE_BUCKET"],
+            connect_timeout=cfg["S3_CONNECT_TIMEOUT_SECONDS"],
+            read_timeout=cfg["S3_READ_TIMEOUT_SECONDS"],
+            max_attempts=cfg["S3_MAX_ATTEMPTS"],
         )
     return parts["storage"]
 

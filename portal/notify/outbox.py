@@ -5,18 +5,28 @@ no e-mail goes out. Requests only queue; the scheduler's mail job (portal.jobs.d
 every MAIL_INTERVAL_SECONDS) and `flask send-mail` deliver. If the mail server is down, the row
 waits and delivery is retried with back-off until it goes or has failed too often (then it is
 marked failed for SSF to see).
+
+Delivery is at least once, not exactly once. A row is marked sent only after the mail server
+has accepted the message; if the database fails between the two (or the process dies), the
+row stays pending and the message is sent again. Every attempt for one row carries the same
+Message-ID (`message_id`: from the row's id and creation time and this portal's address), so
+a receiver or mail store that drops duplicate Message-IDs shows it once. Each failed attempt
+is logged as a warning with its cause; a hung mail server holds an attempt at most
+SMTP_TIMEOUT_SECONDS per step.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import smtplib
 from datetime import timedelta
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import parseaddr
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from portal import clock, runtime
 from portal.extensions import db
@@ -25,10 +35,17 @@ from portal.models import OutboxMessage
 log = logging.getLogger("portal.mail")
 
 
-def queue(to: str, subject: str, body: str, attachments: list[dict] | None = None) -> None:
-    """Adds a message to the current transaction. `attachments`: filename, storage_key and
-    version_id (see documents.attachment)."""
-    db.session.add(
+def queue(
+    to: str,
+    subject: str,
+    body: str,
+    attachments: list[dict] | None = None,
+    *,
+    session: Session | None = None,
+) -> None:
+    """Adds a message to the current transaction (`session`'s when one is given).
+    `attachments`: filename, storage_key and version_id (see documents.attachment)."""
+    (session or db.session).add(
         OutboxMessage(
             created_at=clock.now(),
             to_addr=to,
@@ -86,7 +103,15 @@ def _deliver_one(message_id: int) -> bool | None:
             message.status = "failed"
         else:
             message.next_attempt_at = clock.now() + timedelta(minutes=2**message.attempts)
-        log.warning("E-mail %s to %s not sent: %s", message.id, message.to_addr, exc)
+        log.warning(
+            "E-mail %s to %s not sent (attempt %d, %s): %s: %s",
+            message.id,
+            message.to_addr,
+            message.attempts,
+            "gave up" if message.status == "failed" else "will retry",
+            type(exc).__name__,
+            exc,
+        )
         db.session.commit()
         return None
     message.attempts += 1
@@ -96,13 +121,24 @@ def _deliver_one(message_id: int) -> bool | None:
     return True
 
 
+def message_id(message: OutboxMessage) -> str:
+    """The row's Message-ID: the same on every attempt to send it, and unlike any other row's
+    of this or another portal (its id, its creation time and PORTAL_BASE_URL are hashed in, so
+    a database restored from an older backup that reuses an id gives a new one)."""
+    cfg = current_app.config
+    seed = f"{cfg['PORTAL_BASE_URL']}|{message.id}|{message.created_at.isoformat()}"
+    digest = hashlib.sha256(seed.encode()).hexdigest()[:24]
+    domain = parseaddr(cfg["MAIL_FROM"])[1].rpartition("@")[2] or "hmis-portal.invalid"
+    return f"<outbox.{message.id}.{digest}@{domain}>"
+
+
 def _send(message: OutboxMessage) -> None:
     cfg = current_app.config
     email = EmailMessage()
     email["From"] = cfg["MAIL_FROM"]
     email["To"] = message.to_addr
     email["Subject"] = message.subject
-    email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}")
+    email["Message-ID"] = message_id(message)
     email.set_content(message.body)
     for item in message.attachments:
         data = runtime.storage().get(item["storage_key"], item.get("version_id"))
@@ -117,7 +153,9 @@ def _send(message: OutboxMessage) -> None:
             message.body,
         )
         return
-    with smtplib.SMTP(cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=15) as smtp:
+    with smtplib.SMTP(
+        cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=cfg["SMTP_TIMEOUT_SECONDS"]
+    ) as smtp:
         if cfg.get("SMTP_STARTTLS"):
             smtp.starttls()
         if cfg.get("SMTP_USERNAME"):

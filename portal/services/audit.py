@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from portal import clock
 from portal.extensions import db
@@ -26,8 +27,10 @@ def record(
     after: dict | None = None,
     request: RequestInfo | None = None,
     at: datetime | None = None,
+    session: Session | None = None,
 ) -> AuditEvent:
-    """Adds an audit row to the current transaction (the caller commits)."""
+    """Adds an audit row to the current transaction (the caller commits); to `session`'s
+    when one is given."""
     request = request or RequestInfo()
     event = AuditEvent(
         at=at or clock.now(),
@@ -46,7 +49,7 @@ def record(
         ip=request.ip[:64],
         user_agent=request.user_agent[:1000],
     )
-    db.session.add(event)
+    (session or db.session).add(event)
     return event
 
 

@@ -15,9 +15,10 @@ from portal import clock, runtime
 from portal.extensions import db
 from portal.models import User
 from portal.models.remedies import CureSubmission, DefaultNotice
-from portal.services import default_notices, links, remedies
+from portal.services import alerts, default_notices, links, remedies, retention
 from portal.services.access import RequestInfo, require_agency_visible
 from portal.services.errors import NotFound, ServiceError
+from portal.services.lead import lead_agency_name
 from portal.services.unit import unit_of_work
 from portal.services.validation import clean_text
 
@@ -81,7 +82,9 @@ def _store(upload: Upload) -> dict:
     try:
         stored = runtime.storage().put(upload.data, content_type=kind)
     except StorageError as exc:
+        alerts.storage_outage(exc, f"storing the cure attachment {name}")
         raise ServiceError(f"{exc} Nothing was submitted; try again shortly.") from exc
+    retention.retain_after_commit(stored)
     return {
         "filename": name,
         "storage_key": stored.key,
@@ -156,10 +159,22 @@ def read_attachment(viewer: User, notice_id: int, cure_id: int, index: int) -> A
     try:
         data = runtime.storage().get(meta["storage_key"], meta.get("version_id"))
     except StorageIntegrityError as exc:
+        alerts.stored_copy_altered(
+            alerts.AlteredCopy(
+                object=submission,
+                agency_id=submission.notice.agency_id,
+                what=f"{meta['filename']}, attached to a cure of {submission.notice.reference}",
+                storage_key=meta["storage_key"],
+                storage_version_id=meta.get("version_id"),
+                recorded_sha256=meta.get("sha256", ""),
+                actual_sha256=exc.actual_sha256,
+            )
+        )
         raise ServiceError(
             f"The stored copy of {meta['filename']} does not match its recorded fingerprint; "
-            "do not rely on it."
+            f"{lead_agency_name()} has been alerted; do not rely on it."
         ) from exc
     except StorageError as exc:
+        alerts.storage_outage(exc, f"reading the cure attachment {meta['filename']}")
         raise ServiceError(f"{exc} Try again shortly.") from exc
     return AttachmentDownload(data, meta["filename"], meta["content_type"])

@@ -22,6 +22,7 @@ from portal import clock
 from portal.extensions import db
 from portal.models.deadlines import Deadline, Holiday
 from portal.processes import registry
+from portal.services import unit
 from portal.services.timefmt import lead_tz
 from workflows.calendar import BusinessCalendar, DeadlineRule, deadline, describe
 from workflows.engine import Machine
@@ -237,12 +238,14 @@ def _fire(deadline_id: int) -> str:
         db.session.commit()
     except Exception as exc:
         db.session.rollback()
+        unit.rolled_back()
         log.exception("deadline %s failed; it stays pending", deadline_id)
         db.session.execute(
             update(Deadline).where(Deadline.id == deadline_id).values(last_error=str(exc)[:2000])
         )
         db.session.commit()
         return "failed"
+    unit.committed()  # e.g. documents stored by the timer get their full retention
     return outcome
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from portal import clock, runtime
 from portal.extensions import db
 from portal.models import Document, DocumentVersion, Transition, User
+from portal.services import alerts, retention
 from portal.services.access import require_agency_visible
 from portal.services.errors import NotFound, ServiceError
 from portal.services.lead import lead_agency_name
@@ -43,17 +44,20 @@ def add_version(
     """Stores the bytes (content-addressed, never overwritten) and records the version, with
     the storage's version id of these bytes, which is what every read asks for.
 
-    Storing happens before the commit; if the transaction then fails, the object is an orphan
-    and a retry finds and reuses it.
+    Storing happens before the commit, under a short lock; the full retention follows the
+    commit (services.retention). If the transaction fails, the object is an orphan: a retry
+    finds and reuses it, or the storage sweep removes it once its short lock has run out.
     """
     from portal.storage import StorageError
 
     try:
         stored = runtime.storage().put(pdf)
     except StorageError as exc:
+        alerts.storage_outage(exc, f"storing {document.title}")
         raise ServiceError(
             f"{exc} The document could not be stored, so nothing was changed. Try again shortly."
         ) from exc
+    retention.retain_after_commit(stored)
     seq = len(document.versions) + 1
     version = DocumentVersion(
         document=document,
@@ -73,16 +77,32 @@ def add_version(
 
 
 def read_bytes(version: DocumentVersion) -> bytes:
+    """The version's bytes, exactly as stored. A copy that no longer matches its fingerprint
+    raises a ServiceError and alerts the lead agency (services.alerts: a log line, an audit
+    event and an e-mail to its admins, kept even if the caller's change rolls back)."""
     from portal.storage import StorageError, StorageIntegrityError
 
     try:
         return runtime.storage().get(version.storage_key, version.storage_version_id)
     except StorageIntegrityError as exc:
+        document = version.document
+        alerts.stored_copy_altered(
+            alerts.AlteredCopy(
+                object=version,
+                agency_id=document.agency_id,
+                what=f"{document.title}, version {version.seq} (document {document.id})",
+                storage_key=version.storage_key,
+                storage_version_id=version.storage_version_id,
+                recorded_sha256=version.sha256,
+                actual_sha256=exc.actual_sha256,
+            )
+        )
         raise ServiceError(
             "The stored copy of this document does not match its recorded fingerprint. "
             f"{lead_agency_name()} has been alerted; do not rely on this copy."
         ) from exc
     except StorageError as exc:
+        alerts.storage_outage(exc, f"reading {version.document.title}, version {version.seq}")
         raise ServiceError(f"{exc} Try again shortly.") from exc
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -20,9 +20,13 @@ def open_storage(
     access_key: str | None = None,
     secret_key: str | None = None,
     retention_days: int | None = None,
+    pending_retention: timedelta | None = None,
     lock_mode: str = "COMPLIANCE",
     create_bucket: bool = False,
     clock: Callable[[], datetime] | None = None,
+    connect_timeout: float = 5,
+    read_timeout: float = 15,
+    max_attempts: int = 2,
 ) -> Storage:
     """``file:///absolute/path`` → LocalStorage; ``s3://bucket[/prefix]`` → S3Storage.
 
@@ -49,9 +53,13 @@ def open_storage(
             access_key=access_key,
             secret_key=secret_key,
             retention_days=retention_days,
+            pending_retention=pending_retention,
             lock_mode=lock_mode,
             create_bucket=create_bucket,
             clock=clock,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            max_attempts=max_attempts,
         )
     raise ValueError(
         f"STORAGE_URL must start with file:/// or s3:// (got {url!r}); "

@@ -262,3 +262,105 @@ def test_a_forged_version_is_not_taken_for_the_document(
     stored = storage.put(data)  # a new version beside the forged one, not the forged one
     assert storage.get(*stored) == data
     assert len(raw.list_object_versions(Bucket=locked_bucket, Prefix=name)["Versions"]) == 2
+
+
+def test_a_short_lock_runs_out_and_only_then_the_version_can_be_removed(
+    s3_server: SeaweedS3, locked_bucket: str
+) -> None:
+    pending = timedelta(seconds=2)
+    storage = s3_storage(s3_server, locked_bucket, retention_days=1, pending_retention=pending)
+    data = document_bytes()
+    stored = storage.put(data)
+    assert not storage.remove_expired(*stored)  # still locked
+    time.sleep(pending.total_seconds() + 1.5)
+    # Stored again (a retry of the same bytes): the version is reused and locked again, so a
+    # sweep that found it expired a moment ago cannot remove it now.
+    assert storage.put(data) == stored
+    assert not storage.remove_expired(*stored)
+    time.sleep(pending.total_seconds() + 1.5)
+    assert storage.remove_expired(*stored)
+    assert not storage.exists(*stored)
+    # Once removed, storing the bytes again writes a new version.
+    again = storage.put(data)
+    assert again.version_id != stored.version_id and storage.get(*again) == data
+
+
+def test_retain_gives_the_full_retention_and_never_shortens(
+    s3_server: SeaweedS3, locked_bucket: str
+) -> None:
+    storage = s3_storage(
+        s3_server, locked_bucket, retention_days=3, pending_retention=timedelta(hours=1)
+    )
+    stored = storage.put(document_bytes())
+    raw = s3_server.client()
+    name = f"documents/{stored.key}"
+
+    def until() -> datetime:
+        head = raw.head_object(Bucket=locked_bucket, Key=name, VersionId=stored.version_id)
+        return head["ObjectLockRetainUntilDate"]
+
+    assert until() < datetime.now(UTC) + timedelta(hours=1, minutes=1)
+    retained = storage.retain(*stored)
+    assert retained is not None and abs(until() - retained) < timedelta(seconds=1)
+    assert until() > datetime.now(UTC) + timedelta(days=3) - timedelta(minutes=1)
+    assert storage.retain(*stored) == until()  # again: already there, unchanged
+    # A version without a pending lock is not removed by a sweep, nor a missing one.
+    assert not storage.remove_expired(*stored)
+    assert not storage.remove_expired(stored.key, "no-such-version")
+
+
+def test_a_stalled_server_fails_within_the_budget() -> None:
+    """A server that accepts the connection and never answers (as a hung S3 does)."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept_and_say_nothing() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept_and_say_nothing, daemon=True)
+    thread.start()
+    try:
+        storage = S3Storage(
+            "documents",
+            endpoint_url=f"http://127.0.0.1:{listener.getsockname()[1]}",
+            access_key="key",
+            secret_key="secret",
+            connect_timeout=1,
+            read_timeout=1,
+            max_attempts=2,
+        )
+        assert storage.budget_seconds == 6
+        for action in (
+            lambda: storage.put(b"anything"),
+            lambda: storage.get(key_for(b"anything")),
+        ):
+            started = time.monotonic()
+            with pytest.raises(StorageError, match="did not answer within 2 s"):
+                action()
+            assert time.monotonic() - started < storage.budget_seconds
+        assert len(held) >= 2  # it did connect, and retried once
+    finally:
+        stop.set()
+        thread.join()
+        for conn in held:
+            conn.close()
+        listener.close()
+
+
+def test_the_default_budget_fits_the_web_server_timeout() -> None:
+    storage = S3Storage(
+        "documents", endpoint_url="http://127.0.0.1:9", access_key="k", secret_key="s"
+    )
+    assert (storage.connect_timeout, storage.read_timeout, storage.max_attempts) == (5, 15, 2)
+    assert storage.budget_seconds <= 45  # the worker timeout is 60 s (deploy/gunicorn.conf.py)
