@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import NamedTuple, Protocol, runtime_checkable
 
 
@@ -15,6 +17,15 @@ class Stored(NamedTuple):
 
     key: str
     version_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ObjectVersion:
+    """One stored version of a content-addressed key, as the bucket lists it."""
+
+    key: str
+    version_id: str | None
+    last_modified: datetime
 
 
 @runtime_checkable

@@ -7,7 +7,7 @@ allowed by Object Lock) cannot hide or replace a document on record.
 Retention in two steps: a new object can be written under a short lock
 (``pending_retention``) and given the full one (``retention_days``) by ``retain`` once the
 database has committed the row that refers to it. COMPLIANCE retention can be extended, never
-shortened, so an object left behind by a failed commit is locked only briefly; ``orphans`` and
+shortened, so an object left behind by a failed commit is locked only briefly; ``versions`` and
 ``remove_expired`` let a sweep delete it once that lock has run out.
 """
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,9 +23,11 @@ import boto3
 from botocore import exceptions as boto_errors
 from botocore.config import Config
 
-from portal.storage.base import Stored
+from portal.storage.base import ObjectVersion, Stored
 from portal.storage.errors import StorageError, StorageNotFound
 from portal.storage.keys import digest_of_key, key_for, verify
+from portal.storage.s3_bucket import ensure_bucket
+from portal.storage.s3_errors import error_of, failure, is_gone
 
 LOCK_MODES = ("COMPLIANCE", "GOVERNANCE")
 
@@ -35,25 +36,10 @@ LOCK_MODES = ("COMPLIANCE", "GOVERNANCE")
 CONNECT_TIMEOUT_SECONDS = 5
 READ_TIMEOUT_SECONDS = 15
 MAX_ATTEMPTS = 2
-_REFUSED = {
-    "AccessDenied",
-    "InvalidAccessKeyId",
-    "SignatureDoesNotMatch",
-    "ExpiredToken",
-    "InvalidToken",
-}
-_CORRUPTED = {"BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch"}
-_GONE = {"NoSuchKey", "NoSuchVersion", "NotFound", "404"}
 
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def _error_of(exc: boto_errors.ClientError) -> tuple[str, int | None]:
-    code = exc.response.get("Error", {}).get("Code", "")
-    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    return code, status
 
 
 def _version_of(response: dict[str, Any]) -> str | None:
@@ -64,15 +50,6 @@ def _version_of(response: dict[str, Any]) -> str | None:
 
 def _checksum(data: bytes) -> str:
     return base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
-
-
-@dataclass(frozen=True)
-class ObjectVersion:
-    """One stored version of a content-addressed key, as the bucket lists it."""
-
-    key: str
-    version_id: str | None
-    last_modified: datetime
 
 
 class S3Storage:
@@ -203,8 +180,7 @@ class S3Storage:
             response = self._client.get_object(**request)
             data = response["Body"].read()
         except boto_errors.ClientError as exc:
-            code, status = _error_of(exc)
-            if code in _GONE or (status == 404 and code != "NoSuchBucket"):
+            if is_gone(exc) and error_of(exc)[0] != "NoSuchBucket":
                 raise StorageNotFound(key) from None
             raise self._failure(exc) from exc
         except boto_errors.BotoCoreError as exc:
@@ -215,8 +191,7 @@ class S3Storage:
         try:
             self._head(key, version_id)
         except boto_errors.ClientError as exc:
-            code, status = _error_of(exc)
-            if status != 404 and code not in _GONE:
+            if not is_gone(exc):
                 raise self._failure(exc) from exc
             # HEAD answers a bare 404 both for a missing object and a missing bucket.
             self._require_bucket()
@@ -245,8 +220,7 @@ class S3Storage:
                 return current  # already on the full retention, give or take a short lock
             self._lock(key, version_id, full, head.get("ObjectLockMode"))
         except boto_errors.ClientError as exc:
-            code, status = _error_of(exc)
-            if code in _GONE or status == 404:
+            if is_gone(exc):
                 raise StorageNotFound(key) from None
             raise self._failure(exc) from exc
         except boto_errors.BotoCoreError as exc:
@@ -291,8 +265,7 @@ class S3Storage:
                 Bucket=self.bucket, Key=self._object_key(key), VersionId=version_id
             )
         except boto_errors.ClientError as exc:
-            code, status = _error_of(exc)
-            if code in _GONE or status == 404 or code == "AccessDenied":
+            if is_gone(exc) or error_of(exc)[0] == "AccessDenied":
                 return False  # gone already, or locked again meanwhile
             raise self._failure(exc) from exc
         except boto_errors.BotoCoreError as exc:
@@ -352,8 +325,7 @@ class S3Storage:
                     if current is None or current < want:
                         self._lock(key, version_id, want, head.get("ObjectLockMode"))
             except boto_errors.ClientError as exc:
-                code, status = _error_of(exc)
-                if code in _GONE or status == 404:
+                if is_gone(exc):
                     continue  # removed since the listing: look further, or write anew
                 raise self._failure(exc) from exc
             except boto_errors.BotoCoreError as exc:
@@ -384,7 +356,7 @@ class S3Storage:
         try:
             return _version_of(self._client.put_object(**request))
         except boto_errors.ClientError as exc:
-            code, status = _error_of(exc)
+            code, status = error_of(exc)
             if status == 412:  # If-None-Match: something was stored under the key meanwhile
                 return _TAKEN
             # Concurrent conditional PUTs: AWS may answer 409 to the loser.
@@ -415,67 +387,20 @@ class S3Storage:
             raise self._failure(exc) from exc
 
     def _ensure_bucket(self) -> None:
-        """Create the bucket with Object Lock if absent and make sure versioning is on.
-
-        For development and tests; production buckets are provisioned beforehand.
-        """
-        client = self._client
         try:
-            try:
-                client.head_bucket(Bucket=self.bucket)
-            except boto_errors.ClientError as exc:
-                if _error_of(exc)[1] != 404:
-                    raise
-                create: dict[str, Any] = {"Bucket": self.bucket, "ObjectLockEnabledForBucket": True}
-                if self.region != "us-east-1":
-                    create["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
-                client.create_bucket(**create)
-            versioning = client.get_bucket_versioning(Bucket=self.bucket)
-            if versioning.get("Status") != "Enabled":
-                client.put_bucket_versioning(
-                    Bucket=self.bucket, VersioningConfiguration={"Status": "Enabled"}
-                )
-            if self.retention_days is not None and not self._lock_enabled():
-                raise StorageError.unavailable(
-                    f"the bucket {self.bucket!r} does not have Object Lock enabled, so "
-                    "documents cannot be given retention."
-                )
+            ensure_bucket(
+                self._client, self.bucket, self.region, needs_lock=self.retention_days is not None
+            )
         except (boto_errors.ClientError, boto_errors.BotoCoreError) as exc:
             raise self._failure(exc) from exc
 
-    def _lock_enabled(self) -> bool:
-        try:
-            config = self._client.get_object_lock_configuration(Bucket=self.bucket)
-        except boto_errors.ClientError as exc:
-            if _error_of(exc)[0] == "ObjectLockConfigurationNotFoundError":
-                return False
-            raise
-        return config.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") == "Enabled"
-
     def _failure(self, exc: Exception) -> StorageError:
-        """A message a person can act on; the boto exception stays chained for the log."""
-        if isinstance(exc, boto_errors.ClientError):
-            code, status = _error_of(exc)
-            if code == "NoSuchBucket" or (status == 404 and code in ("404", "NotFound")):
-                detail = f"the bucket {self.bucket!r} does not exist."
-            elif code in _REFUSED or status == 403:
-                detail = "the S3 server refused the portal's credentials or permissions."
-            elif code in _CORRUPTED:
-                detail = "the upload arrived corrupted (checksum mismatch); please try again."
-            else:
-                detail = f"the S3 server answered {code or 'an error'} (HTTP {status})."
-        elif isinstance(exc, boto_errors.NoCredentialsError | boto_errors.PartialCredentialsError):
-            detail = "no S3 credentials are configured."
-        elif isinstance(exc, boto_errors.ReadTimeoutError | boto_errors.ConnectTimeoutError):
-            detail = (
-                f"the S3 server at {self.endpoint_url or 'AWS S3'} did not answer within "
-                f"{self.connect_timeout + self.read_timeout:g} s."
-            )
-        elif isinstance(exc, boto_errors.ConnectionError | boto_errors.HTTPClientError):
-            detail = f"cannot reach the S3 server at {self.endpoint_url or 'AWS S3'}."
-        else:
-            detail = f"the S3 client failed ({type(exc).__name__})."
-        return StorageError.unavailable(detail)
+        return failure(
+            exc,
+            bucket=self.bucket,
+            endpoint_url=self.endpoint_url,
+            answer_seconds=self.connect_timeout + self.read_timeout,
+        )
 
 
 _TAKEN = object()  # _put_once: the key was taken by another write
