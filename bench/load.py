@@ -45,7 +45,9 @@ def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=4, choices=range(1, 33), metavar="1..32")
     parser.add_argument("--seconds", type=int, default=60, choices=range(10, 3601), metavar="S")
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
+    parser.add_argument(
+        "--workers", type=int, help="gunicorn worker processes (default: the config's)"
+    )
     parser.add_argument(
         "--drain", type=int, default=180, help="at most this long for queued e-mail to go out"
     )
@@ -81,7 +83,7 @@ def inject(
         act()
         log.append(f"{began:6.1f} s → {time.monotonic() - start:6.1f} s  {label}")
 
-    threads = [threading.Thread(target=at, args=item) for item in plan]
+    threads = [threading.Thread(target=at, args=item, daemon=True) for item in plan]
     for thread in threads:
         thread.start()
     return threads
@@ -120,7 +122,9 @@ def play(
             except Exception as exc:  # noqa: BLE001 (a failed enlistment is only reported)
                 setup.done(f"enlistment failed: {type(exc).__name__}: {str(exc)[:80]}")
 
-    threads = [threading.Thread(target=enlist_all, args=(i,)) for i in range(args.clients)]
+    threads = [
+        threading.Thread(target=enlist_all, args=(i,), daemon=True) for i in range(args.clients)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -132,7 +136,7 @@ def play(
     run = Run(portal.base_url, password, tally, start + args.seconds, mail)
     log: list[str] = []
     stop = threading.Event()
-    threads = [threading.Thread(target=client, args=(run, pool)) for pool in pools]
+    threads = [threading.Thread(target=client, args=(run, pool), daemon=True) for pool in pools]
     injectors = inject(faults(s3, smtp, portal, args.seconds), start, args.seconds, log, stop)
     for thread in threads:
         thread.start()
@@ -177,7 +181,9 @@ def report(
         access_key=s3.access_key,
         secret_key=s3.secret_key,
     )
-    received = outbox_ids(str(m["Message-ID"]) for m in smtp.sink.snapshot())
+    arrivals = [outbox_ids([str(m["Message-ID"])]) for m in smtp.sink.snapshot()]
+    received = set().union(*arrivals)
+    twice = sum(len(ids) for ids in arrivals) - len(received)
     with engine.connect() as conn:
         steps = conn.scalar(select(func.count()).select_from(text("transition")))
         by_event = conn.execute(
@@ -189,6 +195,12 @@ def report(
             "documents without a stored object": missing_objects(conn, storage.get),
         }
         mail = lost_mail(conn, received)
+        deadlines = conn.execute(
+            text(
+                "SELECT COUNT(*) - COUNT(fired_at) - COUNT(cancelled_at), COUNT(fired_at), "
+                "COUNT(cancelled_at) FROM deadline"
+            )
+        ).one()
     engine.dispose()
     checks["e-mails lost"] = mail.lost
 
@@ -211,7 +223,11 @@ def report(
     print(
         f"e-mail: {mail.queued} queued, {mail.sent} sent, {mail.pending_attempted} still "
         f"pending with attempts recorded, {mail.failed} failed (recorded); {len(received)} "
-        f"received by the SMTP server; drain waited {waited:.0f} s"
+        f"received by the SMTP server ({twice} of them twice); drain waited {waited:.0f} s"
+    )
+    print(
+        f"deadlines: {deadlines[0]} pending, {deadlines[1]} fired, {deadlines[2]} cancelled "
+        "(periods are days long, so none falls due within a run)"
     )
     failed = 0
     for name, found in checks.items():
@@ -231,6 +247,7 @@ def main() -> int:
     smtp = SmtpServer()
     portal = Portal(workdir, database.url, s3, smtp)
     database.create()
+    status = 1  # until the report says otherwise
     try:
         s3.start()
         smtp.start()
@@ -251,15 +268,22 @@ def main() -> int:
         portal.start_web(args.workers)
         portal.start_scheduler(0)
         portal.start_scheduler(1)
-        print(f"portal on {portal.base_url}; logs in {workdir}", flush=True)
+        print(f"portal on {portal.base_url}; working in {workdir}", flush=True)
         setup, tally, log = play(args, portal, s3, smtp, password)
         restore(s3, smtp, portal)
-        return report(setup, tally, log, database.url, s3, smtp, portal, args.drain)
+        status = report(setup, tally, log, database.url, s3, smtp, portal, args.drain)
+        return status
     finally:
         portal.stop()
         smtp.stop()
         s3.stop()
         database.drop()
+        if status != 0:
+            # The servers' logs outlive a failed run; the data (S3 volumes) does not.
+            kept = Path(tempfile.mkdtemp(prefix="portal-load-logs-"))
+            for found in workdir.rglob("*.log"):
+                shutil.copy(found, kept / found.name)
+            print(f"logs kept in {kept}")
         shutil.rmtree(workdir, ignore_errors=True)
 
 

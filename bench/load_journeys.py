@@ -140,6 +140,7 @@ def double_submit(who: Browser, agreement_id: int, password: str) -> None:
         thread.start()
     for thread in threads:
         thread.join()
+    who.tally.done(f"countersignature double-submitted: {sum(outcomes)} of 2 posts taken")
     if not any(outcomes):
         sign(who, agreement_id, password)  # neither went through (storage down): once more
 

@@ -191,13 +191,18 @@ class Portal:
                 start_new_session=True,
             )
 
-    def start_web(self, workers: int) -> None:
+    def start_web(self, workers: int | None) -> None:
+        """gunicorn with the project's config (deploy/gunicorn.conf.py); its command line wins
+        over the file: this port, on 127.0.0.1 only."""
         argv = [str(BIN / "gunicorn")]
         config = ROOT / "deploy" / "gunicorn.conf.py"
         if config.exists():
             argv += ["-c", str(config)]
-        # The command line wins over the config file: this port, on 127.0.0.1 only.
-        argv += ["--bind", f"{HOST}:{self.port}", "--workers", str(workers), "wsgi:app"]
+        else:  # what the config sets: threads, since a request mostly waits
+            argv += ["--worker-class", "gthread", "--threads", "4", "--workers", "2"]
+        if workers:
+            argv += ["--workers", str(workers)]
+        argv += ["--bind", f"{HOST}:{self.port}", "wsgi:app"]
         self.web = self._spawn(argv, "gunicorn.log")
         deadline = time.monotonic() + 60
         import urllib.request
