@@ -225,6 +225,8 @@ def report(
         f"pending with attempts recorded, {mail.failed} failed (recorded); {len(received)} "
         f"received by the SMTP server ({twice} of them twice); drain waited {waited:.0f} s"
     )
+    for example in mail.waiting:
+        print(f"    {example}")
     print(
         f"deadlines: {deadlines[0]} pending, {deadlines[1]} fired, {deadlines[2]} cancelled "
         "(periods are days long, so none falls due within a run)"

@@ -146,6 +146,7 @@ class MailOutcome:
     pending_attempted: int  # still pending, with attempts and the last error recorded
     failed: int  # given up after MAIL_MAX_ATTEMPTS, recorded as failed
     lost: Findings
+    waiting: list[str] = field(default_factory=list)  # a few pending rows and why
 
 
 def outbox_ids(message_ids: Iterable[str]) -> set[int]:
@@ -159,8 +160,9 @@ def lost_mail(conn: Connection, received: set[int]) -> MailOutcome:
     lost = Findings()
     counts = {"sent": 0, "pending": 0, "failed": 0}
     total = 0
+    waiting: list[str] = []
     for row in conn.execute(
-        text("SELECT id, status, attempts, to_addr FROM outbox_message ORDER BY id")
+        text("SELECT id, status, attempts, to_addr, last_error FROM outbox_message ORDER BY id")
     ):
         total += 1
         if row.status == "sent":
@@ -171,6 +173,11 @@ def lost_mail(conn: Connection, received: set[int]) -> MailOutcome:
             lost.add(f"outbox {row.id} to {row.to_addr}: never attempted")
         elif row.status in counts:
             counts[row.status] += 1
+            if len(waiting) < 5:
+                waiting.append(
+                    f"outbox {row.id}: {row.status} after {row.attempts} attempt(s): "
+                    f"{row.last_error[:140]}"
+                )
         else:
             lost.add(f"outbox {row.id}: unknown status {row.status}")
-    return MailOutcome(total, counts["sent"], counts["pending"], counts["failed"], lost)
+    return MailOutcome(total, counts["sent"], counts["pending"], counts["failed"], lost, waiting)
