@@ -140,6 +140,30 @@ def send_mail() -> None:
     click.echo(f"Sent {outbox.deliver_pending(limit=500)} message(s).")
 
 
+@click.command("check-documents")
+@with_appcontext
+def check_documents_command() -> None:
+    """Read every stored document version back, re-hash it and compare it with the database.
+
+    Lists each missing or changed version; exits 1 if there is any, 2 if storage failed.
+    """
+    from portal.services import integrity
+    from portal.storage import StorageError
+
+    try:
+        result = integrity.check_all()
+    except StorageError as exc:
+        click.echo(f"The check could not finish: {exc.message}", err=True)
+        sys.exit(2)
+    for problem in result.problems:
+        click.echo(problem.describe())
+    click.echo(
+        f"Checked {result.checked} stored version(s): "
+        + ("all as recorded." if result.ok else f"{len(result.problems)} missing or changed.")
+    )
+    sys.exit(0 if result.ok else 1)
+
+
 @click.command("backup")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @with_appcontext
@@ -174,30 +198,6 @@ def restore_command(directory: Path) -> None:
     for line in report.lines():
         click.echo(line)
     sys.exit(0 if report.ok else 1)
-
-
-@click.command("check-documents")
-@with_appcontext
-def check_documents_command() -> None:
-    """Read every stored document version back, re-hash it and compare it with the database.
-
-    Lists each missing or changed version; exits 1 if there is any, 2 if storage failed.
-    """
-    from portal.services import integrity
-    from portal.storage import StorageError
-
-    try:
-        result = integrity.check_all()
-    except StorageError as exc:
-        click.echo(f"The check could not finish: {exc.message}", err=True)
-        sys.exit(2)
-    for problem in result.problems:
-        click.echo(problem.describe())
-    click.echo(
-        f"Checked {result.checked} stored version(s): "
-        + ("all as recorded." if result.ok else f"{len(result.problems)} missing or changed.")
-    )
-    sys.exit(0 if result.ok else 1)
 
 
 @click.command("scheduler")
@@ -287,7 +287,7 @@ commands = [
     verify_command,
     add_staff,
     send_mail,
-    check_documents_command,
     backup_command,
     restore_command,
+    check_documents_command,
 ]

@@ -1,4 +1,5 @@
-"""Structured logs: one JSON object per line, each line of a request carrying its request id.
+"""Logs: one JSON object per line in production (LOG_FORMAT=json), readable text in
+development (LOG_FORMAT=text); either way each line of a request carries its request id.
 
 Logging is configured once per process by whatever starts it (`wsgi.py`, which both gunicorn
 and `flask --app wsgi …` import, and `deploy/gunicorn.conf.py`), never by `create_app`: an app
@@ -10,9 +11,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import IO, Any
 
@@ -46,14 +49,39 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
-def configure(level: int = logging.INFO, stream: IO[str] | None = None) -> None:
-    """Sends every log record of this process to stderr as JSON; a second call does nothing."""
+class TextFormatter(logging.Formatter):
+    """One readable line per record (multi-line messages, such as an e-mail printed in
+    development, stay as they are), with the request id when there is one."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        rid = getattr(record, "request_id", None) or current_request_id()
+        return f"{line} [request {rid}]" if rid else line
+
+
+def log_format(environ: Mapping[str, str] = os.environ) -> str:
+    """LOG_FORMAT ("json" or "text"); JSON by default in production, text otherwise."""
+    chosen = environ.get("LOG_FORMAT", "").strip().lower()
+    if chosen in {"json", "text"}:
+        return chosen
+    return "json" if environ.get("PORTAL_ENV", "").strip().lower() == "production" else "text"
+
+
+def configure(
+    level: int = logging.INFO, stream: IO[str] | None = None, fmt: str | None = None
+) -> None:
+    """Sends every log record of this process to stderr, as JSON lines or readable text
+    (`log_format`); a second call does nothing."""
     root = logging.getLogger()
     if any(h.get_name() == _HANDLER_NAME for h in root.handlers):
         return
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.set_name(_HANDLER_NAME)
-    handler.setFormatter(JsonFormatter())
+    json_lines = (fmt or log_format()) == "json"
+    handler.setFormatter(JsonFormatter() if json_lines else TextFormatter())
     root.addHandler(handler)
     root.setLevel(level)
 
