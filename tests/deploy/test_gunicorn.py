@@ -271,3 +271,55 @@ def _request(
             if time.monotonic() > deadline or nginx_process.poll() is not None:
                 raise
             time.sleep(0.1)
+
+
+def _health(base: str) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(base + "/healthz", timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as refused:
+        return refused.code, json.loads(refused.read())
+
+
+def test_healthz_through_gunicorn_follows_the_scheduler(gunicorn, production_env, tmp_path):
+    # Before any scheduler has swept: the database and S3 answer, the scheduler is stale.
+    status, body = _health(gunicorn.base)
+    assert body["checks"]["database"]["ok"] and body["checks"]["storage"]["ok"], body
+    if status == 503:
+        assert not body["checks"]["scheduler"]["ok"]
+    # A scheduler process sweeps once at start; then every part is healthy.
+    log = (tmp_path / "scheduler.log").open("wb")
+    scheduler = subprocess.Popen(
+        [str(BIN / "flask"), "--app", "wsgi", "scheduler"],
+        cwd=ROOT,
+        env=production_env,
+        stdout=log,
+        stderr=log,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            status, body = _health(gunicorn.base)
+            if status == 200:
+                break
+            time.sleep(0.5)
+        assert status == 200 and body["checks"]["scheduler"]["ok"], body
+    finally:
+        scheduler.send_signal(signal.SIGTERM)
+        scheduler.wait(timeout=30)
+        log.close()
+
+
+def test_gunicorn_refuses_production_without_a_secret_key(production_env, tmp_path):
+    env = {k: v for k, v in production_env.items() if k != "SECRET_KEY"}
+    env["PORT"] = str(free_port())
+    done = subprocess.run(
+        [str(BIN / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert "SECRET_KEY" in done.stderr
