@@ -22,6 +22,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     app.config.from_object(config)
     # Logging is the host process's to configure (portal/logs.py), never the factory's.
     serving.install(app)
+    app.extensions["portal.factory"] = create_app  # for commands that make a throwaway app
     register_extensions(app)
     register_processes(app)
     register_blueprints(app)

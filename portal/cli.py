@@ -77,17 +77,16 @@ def demo_command(out_dir: Path) -> None:
     """
     from flask_migrate import upgrade
 
-    from portal import create_app, runtime
+    from portal import runtime
     from portal.config import Config
     from portal.services import demo
 
     uses_real = bool(os.environ.get("DATABASE_URL") or os.environ.get("STORAGE_URL"))
+    # A throwaway app is made by the factory that made this one (handed over by the app,
+    # so the commands never import the factory that registers them).
+    factory = current_app.extensions["portal.factory"]
     with tempfile.TemporaryDirectory(prefix="portal-demo-") as tmp:
-        app = (
-            current_app._get_current_object()
-            if uses_real
-            else create_app(Config(instance_path=tmp))
-        )
+        app = current_app._get_current_object() if uses_real else factory(Config(instance_path=tmp))
         with app.app_context():
             upgrade()
             runtime.init_pki(app)

@@ -14,7 +14,7 @@ from datetime import datetime
 from portal import clock
 from portal.models import Agreement, User
 from portal.notify import outbox
-from portal.services import agreements, cases, documents, identities, links, signing
+from portal.services import agreements, cases, documents, identities, lead, links, signing
 from portal.services.access import RequestInfo, is_lead_staff
 from portal.services.lead import lead_agency_name
 from portal.services.timefmt import local_date, long_date
@@ -76,7 +76,7 @@ def sign_as_agency(
         )
         agreement.agency_signed_at = now
         agreement.agency_signed_by_id = user.id
-        for person in agreements.lead_signatories():
+        for person in lead.signatories():
             outbox.queue(
                 person.email,
                 f"Ready to countersign: {agreement.reference} ({agreement.agency.legal_name})",
@@ -142,8 +142,8 @@ def _send_signed_copies(agreement: Agreement, final_pdf: bytes, certificate) -> 
         p.email: p
         for p in [
             *agreement.agency.people,
-            *agreements.lead_admins(),
-            *agreements.lead_signatories(),
+            *lead.admins(),
+            *lead.signatories(),
         ]
         if p.active
         and p.role in {"agency_ed", "agency_security_officer", "ssf_admin", "ssf_signatory"}

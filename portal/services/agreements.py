@@ -14,7 +14,7 @@ from portal.extensions import db
 from portal.models import OPEN_STATES, Agency, Agreement, User
 from portal.notify import outbox
 from portal.processes import Process
-from portal.services import agencies, auth, cases, documents, links, signing, templates
+from portal.services import agencies, auth, cases, documents, lead, links, signing, templates
 from portal.services.access import RequestInfo, is_lead_staff, require_agency_visible, require_role
 from portal.services.errors import Conflict, NotFound, ServiceError
 from portal.services.lead import lead_agency_name
@@ -259,7 +259,7 @@ def decline(
             reason=why,
         )
         agreement.closed_reason = why
-        for person in lead_admins():
+        for person in lead.admins():
             outbox.queue(
                 person.email,
                 f"Declined: {agreement.reference} ({agreement.agency.legal_name})",
@@ -301,19 +301,6 @@ def void(
                 f"it can no longer be signed.\n\nReason:\n{why}\n",
             )
     return agreement
-
-
-def _lead_people(role: str) -> list[User]:
-    query = select(User).where(User.role == role, User.active.is_(True))
-    return list(db.session.scalars(query))
-
-
-def lead_signatories() -> list[User]:
-    return _lead_people("ssf_signatory")
-
-
-def lead_admins() -> list[User]:
-    return _lead_people("ssf_admin")
 
 
 PROCESS = Process(

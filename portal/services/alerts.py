@@ -70,9 +70,9 @@ def stored_copy_altered(copy: AlteredCopy) -> None:
 
 def _record(copy: AlteredCopy, object_type: str, object_id: int | None) -> None:
     from portal.notify import outbox
-    from portal.services import agreements, audit
+    from portal.services import audit, lead
 
-    admins = [person.email for person in agreements.lead_admins()]
+    admins = [person.email for person in lead.admins()]
     # Written in a session of its own: whatever the caller's session holds stays its own.
     with Session(db.engine) as session:
         since = clock.now() - REPEAT_AFTER

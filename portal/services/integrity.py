@@ -20,7 +20,7 @@ from portal import runtime
 from portal.extensions import db
 from portal.models import Document, DocumentVersion
 from portal.notify import outbox
-from portal.services import agreements, job_runs
+from portal.services import job_runs, lead
 from portal.storage import (
     Storage,
     StorageError,
@@ -152,5 +152,5 @@ def _problem_report(result: Result) -> str:
 
 
 def _mail_admins(subject: str, body: str) -> None:
-    for admin in agreements.lead_admins():
+    for admin in lead.admins():
         outbox.queue(admin.email, subject, body)
