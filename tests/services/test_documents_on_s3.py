@@ -19,13 +19,9 @@ pytestmark = pytest.mark.s3
 def s3_documents(app, s3_server):
     """Points the portal's document storage at a fresh locked bucket, as STORAGE_URL=s3://…"""
     bucket = s3_server.new_bucket_name("documents")
-    storage = S3Storage(
+    storage = s3_server.storage(
         bucket,
         "portal",
-        endpoint_url=s3_server.endpoint_url,
-        region=s3_server.region,
-        access_key=s3_server.access_key,
-        secret_key=s3_server.secret_key,
         retention_days=30,
         lock_mode="COMPLIANCE",
         create_bucket=True,

@@ -14,7 +14,7 @@ from portal import clock, jobs, runtime
 from portal.extensions import db
 from portal.models import DocumentVersion
 from portal.services import integrity
-from portal.storage import LocalStorage, S3Storage
+from portal.storage import LocalStorage
 from tests import factories
 
 
@@ -104,13 +104,9 @@ def test_a_clean_check_sends_nothing(app, cast, store, mailbox):
 def test_s3_versions_are_read_by_their_recorded_id(app, cast, s3_server):
     bucket = s3_server.new_bucket_name("integrity")
     # Versioned, but without retention on the objects, so the test may remove a version.
-    app.extensions.setdefault("portal", {})["storage"] = S3Storage(
+    app.extensions.setdefault("portal", {})["storage"] = s3_server.storage(
         bucket,
         "portal",
-        endpoint_url=s3_server.endpoint_url,
-        region=s3_server.region,
-        access_key=s3_server.access_key,
-        secret_key=s3_server.secret_key,
         retention_days=None,
         create_bucket=True,
     )

@@ -15,7 +15,6 @@ from portal.extensions import db
 from portal.models import Agreement, DocumentVersion
 from portal.services import agreement_signatures, retention
 from portal.services.errors import ServiceError
-from portal.storage import S3Storage
 from tests.conftest import PASSWORD
 from tests.services.helpers import REQ, agency_signed, sent_agreement
 
@@ -29,13 +28,9 @@ RETENTION_DAYS = 30
 def bucket(app, s3_server):
     """The portal's documents in a fresh locked bucket, new objects locked for PENDING."""
     name = s3_server.new_bucket_name("sweep")
-    app.extensions.setdefault("portal", {})["storage"] = S3Storage(
+    app.extensions.setdefault("portal", {})["storage"] = s3_server.storage(
         name,
         "portal",
-        endpoint_url=s3_server.endpoint_url,
-        region=s3_server.region,
-        access_key=s3_server.access_key,
-        secret_key=s3_server.secret_key,
         retention_days=RETENTION_DAYS,
         pending_retention=PENDING,
         create_bucket=True,

@@ -20,10 +20,14 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
 from botocore.config import Config
+
+if TYPE_CHECKING:
+    from portal.storage import S3Storage
 
 HOST = "127.0.0.1"
 START_TIMEOUT_SECONDS = 30
@@ -56,6 +60,20 @@ class SeaweedS3:
         """A bucket name no other test uses (S3 rules: 3–63 lowercase letters, digits, -)."""
         slug = "".join(c if c.isalnum() else "-" for c in purpose.lower())[:30].strip("-")
         return f"{slug or 'test'}-{next(self._names)}-{secrets.token_hex(4)}"
+
+    def storage(self, bucket: str, prefix: str = "portal", **options: Any) -> S3Storage:
+        """The portal's S3 document storage on this server (options as S3Storage takes)."""
+        from portal.storage import S3Storage
+
+        return S3Storage(
+            bucket,
+            prefix,
+            endpoint_url=self.endpoint_url,
+            region=self.region,
+            access_key=self.access_key,
+            secret_key=self.secret_key,
+            **options,
+        )
 
     def client(self):  # -> botocore S3 client (its type is generated at run time)
         """A raw boto3 client, for tests that act behind the portal's back."""

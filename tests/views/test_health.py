@@ -100,13 +100,9 @@ def test_database_down_fails_the_check_without_telling_its_address(app_config, t
 @pytest.mark.s3
 def test_s3_storage_is_checked_against_its_bucket(app, client, s3_server):
     def s3(bucket: str, create: bool) -> S3Storage:
-        return S3Storage(
+        return s3_server.storage(
             bucket,
             "portal",
-            endpoint_url=s3_server.endpoint_url,
-            region=s3_server.region,
-            access_key=s3_server.access_key,
-            secret_key=s3_server.secret_key,
             retention_days=1,
             create_bucket=create,
         )
