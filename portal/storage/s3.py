@@ -20,14 +20,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
-from botocore import exceptions as boto_errors
 from botocore.config import Config
 
 from portal.storage.base import ObjectVersion, Stored
 from portal.storage.errors import StorageError, StorageNotFound
 from portal.storage.keys import digest_of_key, key_for, verify
 from portal.storage.s3_bucket import ensure_bucket
-from portal.storage.s3_errors import error_of, failure, is_gone
+from portal.storage.s3_errors import S3_FAILURES, error_of, failure, is_gone
 
 LOCK_MODES = ("COMPLIANCE", "GOVERNANCE")
 
@@ -179,25 +178,21 @@ class S3Storage:
         try:
             response = self._client.get_object(**request)
             data = response["Body"].read()
-        except boto_errors.ClientError as exc:
+        except S3_FAILURES as exc:
             if is_gone(exc) and error_of(exc)[0] != "NoSuchBucket":
                 raise StorageNotFound(key) from None
-            raise self._failure(exc) from exc
-        except boto_errors.BotoCoreError as exc:
             raise self._failure(exc) from exc
         return verify(key, data)
 
     def exists(self, key: str, version_id: str | None = None) -> bool:
         try:
             self._head(key, version_id)
-        except boto_errors.ClientError as exc:
+        except S3_FAILURES as exc:
             if not is_gone(exc):
                 raise self._failure(exc) from exc
             # HEAD answers a bare 404 both for a missing object and a missing bucket.
             self._require_bucket()
             return False
-        except boto_errors.BotoCoreError as exc:
-            raise self._failure(exc) from exc
         return True
 
     # --- retention ------------------------------------------------------------------------
@@ -219,11 +214,9 @@ class S3Storage:
             if current is not None and current >= full - slack:
                 return current  # already on the full retention, give or take a short lock
             self._lock(key, version_id, full, head.get("ObjectLockMode"))
-        except boto_errors.ClientError as exc:
+        except S3_FAILURES as exc:
             if is_gone(exc):
                 raise StorageNotFound(key) from None
-            raise self._failure(exc) from exc
-        except boto_errors.BotoCoreError as exc:
             raise self._failure(exc) from exc
         return full
 
@@ -243,7 +236,7 @@ class S3Storage:
                     except ValueError:
                         continue
                     yield ObjectVersion(key, _version_of(item), item["LastModified"])
-        except (boto_errors.ClientError, boto_errors.BotoCoreError) as exc:
+        except S3_FAILURES as exc:
             raise self._failure(exc) from exc
 
     def remove_expired(self, key: str, version_id: str | None) -> bool:
@@ -264,11 +257,9 @@ class S3Storage:
             self._client.delete_object(
                 Bucket=self.bucket, Key=self._object_key(key), VersionId=version_id
             )
-        except boto_errors.ClientError as exc:
+        except S3_FAILURES as exc:
             if is_gone(exc) or error_of(exc)[0] == "AccessDenied":
                 return False  # gone already, or locked again meanwhile
-            raise self._failure(exc) from exc
-        except boto_errors.BotoCoreError as exc:
             raise self._failure(exc) from exc
         return True
 
@@ -308,7 +299,7 @@ class S3Storage:
             listing = self._client.list_object_versions(
                 Bucket=self.bucket, Prefix=self._object_key(key)
             )
-        except (boto_errors.ClientError, boto_errors.BotoCoreError) as exc:
+        except S3_FAILURES as exc:
             raise self._failure(exc) from exc
         name = self._object_key(key)
         candidates = [v for v in listing.get("Versions", []) if v["Key"] == name]
@@ -324,11 +315,9 @@ class S3Storage:
                     current = head.get("ObjectLockRetainUntilDate")
                     if current is None or current < want:
                         self._lock(key, version_id, want, head.get("ObjectLockMode"))
-            except boto_errors.ClientError as exc:
+            except S3_FAILURES as exc:
                 if is_gone(exc):
                     continue  # removed since the listing: look further, or write anew
-                raise self._failure(exc) from exc
-            except boto_errors.BotoCoreError as exc:
                 raise self._failure(exc) from exc
             return Stored(key, version_id)
         return None
@@ -355,7 +344,7 @@ class S3Storage:
             request = {**request, "IfNoneMatch": "*"}
         try:
             return _version_of(self._client.put_object(**request))
-        except boto_errors.ClientError as exc:
+        except S3_FAILURES as exc:
             code, status = error_of(exc)
             if status == 412:  # If-None-Match: something was stored under the key meanwhile
                 return _TAKEN
@@ -368,14 +357,12 @@ class S3Storage:
                 request.pop("IfNoneMatch")
                 return self._put_once(request)
             raise self._failure(exc) from exc
-        except boto_errors.BotoCoreError as exc:
-            raise self._failure(exc) from exc
 
     def _versioned(self) -> bool:
         if self._versioning is None:
             try:
                 status = self._client.get_bucket_versioning(Bucket=self.bucket).get("Status")
-            except (boto_errors.ClientError, boto_errors.BotoCoreError) as exc:
+            except S3_FAILURES as exc:
                 raise self._failure(exc) from exc
             self._versioning = status == "Enabled"
         return self._versioning
@@ -383,7 +370,7 @@ class S3Storage:
     def _require_bucket(self) -> None:
         try:
             self._client.head_bucket(Bucket=self.bucket)
-        except (boto_errors.ClientError, boto_errors.BotoCoreError) as exc:
+        except S3_FAILURES as exc:
             raise self._failure(exc) from exc
 
     def _ensure_bucket(self) -> None:
@@ -391,7 +378,7 @@ class S3Storage:
             ensure_bucket(
                 self._client, self.bucket, self.region, needs_lock=self.retention_days is not None
             )
-        except (boto_errors.ClientError, boto_errors.BotoCoreError) as exc:
+        except S3_FAILURES as exc:
             raise self._failure(exc) from exc
 
     def _failure(self, exc: Exception) -> StorageError:

@@ -17,14 +17,20 @@ CORRUPTED = {"BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch"}
 GONE = {"NoSuchKey", "NoSuchVersion", "NotFound", "404"}
 
 
-def error_of(exc: boto_errors.ClientError) -> tuple[str, int | None]:
-    """The error code and HTTP status of a server's answer."""
+# What a call to S3 can raise: the server's answer, or no answer at all.
+S3_FAILURES = (boto_errors.ClientError, boto_errors.BotoCoreError)
+
+
+def error_of(exc: Exception) -> tuple[str, int | None]:
+    """The error code and HTTP status of a server's answer ("", None when none came)."""
+    if not isinstance(exc, boto_errors.ClientError):
+        return "", None
     code = exc.response.get("Error", {}).get("Code", "")
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
     return code, status
 
 
-def is_gone(exc: boto_errors.ClientError) -> bool:
+def is_gone(exc: Exception) -> bool:
     """The object or version asked for is not there (HEAD answers a bare 404)."""
     code, status = error_of(exc)
     return code in GONE or status == 404
