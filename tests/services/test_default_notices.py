@@ -29,6 +29,7 @@ from portal.services.cures import Upload
 from portal.services.errors import NotFound, ServiceError
 from tests import factories
 from tests.conftest import PASSWORD
+from tests.notices import give_default
 from tests.services.helpers import REQ
 
 START = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)  # Tuesday, December 1, 10:00 am Pacific
@@ -45,17 +46,11 @@ def clock():
 
 
 def give(actor, agreement, **overrides) -> DefaultNotice:
+    """Two provisions breached, unless a test says otherwise."""
     fields = dict(
-        provisions=["V.E.12", "IV.B.5"],
-        description="Two separations were reported a week late.",
-        cure_required="Report every separation within one business day.",
-        password=PASSWORD,
-        intent=True,
-        consent=True,
-        request=REQ,
+        provisions=["V.E.12", "IV.B.5"], description="Two separations were reported a week late."
     )
-    fields.update(overrides)
-    return default_notices.give(actor, agreement.id, **fields)
+    return give_default(actor, agreement, **{**fields, **overrides})
 
 
 def submit(actor, notice, uploads=()) -> CureSubmission:
