@@ -60,13 +60,22 @@ def register_processes(app: Flask) -> None:
     """Every process the portal runs, declared in its own service; a parent before its
     children. Adding a process is one line here."""
     from portal.processes import Registry
-    from portal.services import agreements, default_notices, suspensions, terminations
+    from portal.services import (
+        access_requests,
+        agreements,
+        default_notices,
+        onboarding,
+        suspensions,
+        terminations,
+    )
 
     registry = app.extensions["portal.processes"] = Registry()
     registry.register(agreements.PROCESS)
     registry.register(default_notices.PROCESS)
     registry.register(terminations.PROCESS)
     registry.register(suspensions.PROCESS)
+    registry.register(access_requests.PROCESS)
+    registry.register(onboarding.PROCESS)
 
 
 def register_blueprints(app: Flask) -> None:

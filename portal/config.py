@@ -88,6 +88,21 @@ class Config:
         self.TERMINATION_NOTICE_BUSINESS_DAYS = _bool("TERMINATION_NOTICE_BUSINESS_DAYS", False)
         self.TERMINATION_NOTICE_ROLL = _bool("TERMINATION_NOTICE_ROLL", False)
         self.REMINDER_DAYS_BEFORE = (3, 1)
+        # Onboarding a new HMIS user (IV.B.4): the invitation expires after this period, and
+        # the required training must be complete within the training window.
+        self.ONBOARDING_INVITATION_DAYS = _int("ONBOARDING_INVITATION_DAYS", 7)
+        self.ONBOARDING_INVITATION_BUSINESS_DAYS = _bool(
+            "ONBOARDING_INVITATION_BUSINESS_DAYS", False
+        )
+        self.ONBOARDING_INVITATION_ROLL = _bool("ONBOARDING_INVITATION_ROLL", False)
+        self.TRAINING_WINDOW_DAYS = _int("TRAINING_WINDOW_DAYS", 30)
+        self.TRAINING_WINDOW_BUSINESS_DAYS = _bool("TRAINING_WINDOW_BUSINESS_DAYS", False)
+        self.TRAINING_WINDOW_ROLL = _bool("TRAINING_WINDOW_ROLL", False)
+        # A new course's pass mark (percent) and attempts allowed, unless the course says.
+        self.TRAINING_PASS_MARK = _int("TRAINING_PASS_MARK", 80)
+        self.TRAINING_MAX_ATTEMPTS = _int("TRAINING_MAX_ATTEMPTS", 3)
+        # Anything that has waited on a person this many days is e-mailed to them, once.
+        self.AWAITING_REMINDER_DAYS = _int("AWAITING_REMINDER_DAYS", 5)
         # E-mail: with no SMTP_HOST, messages are written to the log instead of sent.
         self.SMTP_HOST = env("SMTP_HOST")
         self.SMTP_PORT = _int("SMTP_PORT", 25)

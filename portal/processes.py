@@ -44,6 +44,22 @@ class RuleSetting:
 
 
 @dataclass(frozen=True)
+class Awaiting:
+    """One thing that waits on a person, for their home page and for reminders: what it is,
+    where to act, since when it has waited, and its deadline (with the rule) if it has one.
+    `detail` says what is still missing, where that helps ("Lacks: the signed user
+    agreement")."""
+
+    case: Any
+    title: str
+    url: str
+    since: datetime
+    due_at: datetime | None = None
+    rule: str = ""
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class Process:
     machine: Machine
     model: type
@@ -61,6 +77,10 @@ class Process:
     parent: str | None = None
     parent_key: str = ""
     on_parent_end: str | None = None
+    # What waits on a person in this process, for their home page ("what awaits me") and
+    # the reminder e-mails: the person → their open cases that wait on them (or, for the
+    # agency's people, that they follow), each as an Awaiting.
+    awaiting: Callable[[Any], list[Awaiting]] | None = None
 
     @property
     def name(self) -> str:

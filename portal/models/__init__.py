@@ -7,11 +7,29 @@ from portal.models.cases import Transition
 from portal.models.deadlines import Deadline, Holiday
 from portal.models.documents import Document, DocumentVersion
 from portal.models.jobs import JobRun
+from portal.models.onboarding import (
+    AccessRequest,
+    AwaitingReminder,
+    Onboarding,
+    ParticipationFee,
+    SecurityOfficerDesignation,
+)
 from portal.models.outbox import OutboxMessage
 from portal.models.people import Invitation, SigningIdentity, User
 from portal.models.remedies import CureSubmission, DefaultNotice, Suspension, TerminationNotice
+from portal.models.training import Course, Question, SessionSeat, TestAttempt, TrainingSession
 
 __all__ = [
+    "AccessRequest",
+    "AwaitingReminder",
+    "Course",
+    "Onboarding",
+    "ParticipationFee",
+    "Question",
+    "SecurityOfficerDesignation",
+    "SessionSeat",
+    "TestAttempt",
+    "TrainingSession",
     "OPEN_STATES",
     "Agency",
     "Agreement",

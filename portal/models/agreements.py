@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -19,9 +19,13 @@ class AgreementTemplate(db.Model):
     """A published version of the agreement text. Never edited: a change is a new version."""
 
     __tablename__ = "agreement_template"
+    __table_args__ = (UniqueConstraint("kind", "version"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    version: Mapped[str] = mapped_column(String(40), unique=True)
+    # Which document the template is for: the Partner Agency Agreement ("partner_agency")
+    # or the HMIS User Agreement ("user_agreement"). Each kind has its own versions.
+    kind: Mapped[str] = mapped_column(String(40), default="partner_agency")
+    version: Mapped[str] = mapped_column(String(40))
     revised_date: Mapped[str] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)

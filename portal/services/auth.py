@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from flask import current_app
@@ -19,6 +19,7 @@ from portal.services.access import RequestInfo
 from portal.services.errors import ServiceError
 from portal.services.lead import lead_agency_name
 from portal.services.passwords import check_password, hash_password, password_problem
+from portal.services.timefmt import local_datetime
 
 # Hashing a throwaway password when the e-mail is unknown keeps timing alike for both cases.
 _DUMMY_HASH: str | None = None
@@ -58,25 +59,37 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def invite(user: User, *, purpose: str, next_path: str = "") -> str:
-    """Adds an invitation and its e-mail to the current transaction; returns the token."""
+def invite(
+    user: User,
+    *,
+    purpose: str,
+    next_path: str = "",
+    expires_at: datetime | None = None,
+    path: str = "/invitation",
+) -> str:
+    """Adds an invitation and its e-mail to the current transaction; returns the token.
+
+    A new invitation ends the person's older ones: only the newest link works.
+    """
     token = secrets.token_urlsafe(32)
     now = clock.now()
-    hours = current_app.config["INVITATION_HOURS"]
-    db.session.add(
-        Invitation(
-            user=user,
-            token_hash=_token_hash(token),
-            created_at=now,
-            expires_at=now + timedelta(hours=hours),
-        )
+    if expires_at is None:
+        expires_at = now + timedelta(hours=current_app.config["INVITATION_HOURS"])
+    older = select(Invitation).where(
+        Invitation.user_id == user.id, Invitation.used_at.is_(None), Invitation.expires_at > now
     )
-    link = links.page(f"/invitation/{token}") + (f"?next={quote(next_path)}" if next_path else "")
+    for invitation in db.session.scalars(older):
+        invitation.expires_at = now
+    db.session.add(
+        Invitation(user=user, token_hash=_token_hash(token), created_at=now, expires_at=expires_at)
+    )
+    link = links.page(f"{path}/{token}") + (f"?next={quote(next_path)}" if next_path else "")
     outbox.queue(
         user.email,
         "Set your HMIS Partner Portal password",
         f"Hello {user.name},\n\n{purpose}\n\nSet your password here (the link works once and "
-        f"expires in {hours} hours):\n{link}\n\nIf you did not expect this, ignore this message.",
+        f"expires {local_datetime(expires_at)}):\n{link}\n\n"
+        "If you did not expect this, ignore this message.",
     )
     return token
 
@@ -98,6 +111,14 @@ def _open_invitation(token: str) -> Invitation:
 
 
 def accept_invitation(token: str, password: str, confirm: str, request: RequestInfo) -> User:
+    user = redeem_invitation(token, password, confirm, request)
+    db.session.commit()
+    return user
+
+
+def redeem_invitation(token: str, password: str, confirm: str, request: RequestInfo) -> User:
+    """Sets the password from an invitation, in the caller's transaction (onboarding fires
+    its step in the same one)."""
     inv = _open_invitation(token)
     problem = password_problem(password)
     if problem:
@@ -116,7 +137,6 @@ def accept_invitation(token: str, password: str, confirm: str, request: RequestI
         agency_id=user.agency_id,
         request=request,
     )
-    db.session.commit()
     return user
 
 

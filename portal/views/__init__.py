@@ -1,6 +1,7 @@
 """Blueprints: thin views that parse a form, call one service, render or redirect."""
 
 from portal.views import (
+    access_requests,
     agencies,
     agreements,
     audit,
@@ -10,10 +11,12 @@ from portal.views import (
     documents,
     health,
     home,
+    onboarding,
     remedies,
     suspensions,
     templates_admin,
     termination_notices,
+    training,
     verify,
 )
 
@@ -32,4 +35,7 @@ blueprints = [
     suspensions.bp,
     calendar.bp,
     health.bp,
+    access_requests.bp,
+    onboarding.bp,
+    training.bp,
 ]

@@ -1,0 +1,287 @@
+"""A new HMIS user's onboarding (workflows/onboarding.py): the invitation, the steps the
+portal fires, and the training window.
+
+Signing and approving the HMIS User Agreement are in `user_agreements`; courses and tests in
+`training`, which tells this module when a user's required training may be complete. The
+access request that starts an onboarding is in `access_requests`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from portal import clock
+from portal.extensions import db
+from portal.models import Onboarding, User
+from portal.notify import outbox
+from portal.processes import Awaiting, Process, RuleSetting
+from portal.services import auth, cases, deadlines, links
+from portal.services.access import SYSTEM, RequestInfo, require_agency_visible
+from portal.services.errors import NotFound, ServiceError
+from portal.services.lead import lead_agency_name
+from portal.services.next_steps import NextSteps, for_case
+from portal.services.unit import unit_of_work
+from portal.services.validation import clean_text
+from workflows.onboarding import ONBOARDING
+
+INVITATION_PATH = "/onboarding/invitation"
+
+
+def get(viewer: User, onboarding_id: int) -> Onboarding:
+    onboarding = db.session.get(Onboarding, onboarding_id)
+    if onboarding is None:
+        raise NotFound()
+    require_agency_visible(viewer, onboarding.agency_id)
+    return onboarding
+
+
+def of_user(user: User) -> Onboarding | None:
+    """The person's newest onboarding, if they have one."""
+    query = select(Onboarding).where(Onboarding.user_id == user.id).order_by(Onboarding.id.desc())
+    return db.session.scalars(query).first()
+
+
+def context(onboarding: Onboarding, user: User) -> dict[str, object]:
+    """The facts the machine's guards read."""
+    return {
+        "actor_is_new_user": user.id == onboarding.user_id,
+        "esign_consent": user.esign_consent_at is not None,
+    }
+
+
+def _page_context(onboarding: Onboarding, user: User) -> dict[str, object]:
+    ctx = context(onboarding, user)
+    ctx["esign_consent"] = True  # consent is given on the signing page itself
+    return ctx
+
+
+def next_steps(onboarding: Onboarding, user: User) -> NextSteps:
+    return for_case(ONBOARDING, onboarding, user, _page_context(onboarding, user))
+
+
+def advance(
+    onboarding: Onboarding,
+    event: str,
+    user: User | None,
+    *,
+    at: datetime,
+    request: RequestInfo,
+    reason: str | None = None,
+):
+    ctx = context(onboarding, user) if user is not None else {}
+    return cases.advance(
+        ONBOARDING, onboarding, event, user, ctx, at=at, request=request, reason=reason
+    )
+
+
+def _invitation_expires() -> datetime:
+    """When an invitation sent now expires: the same moment as the onboarding's timer."""
+    return deadlines.compute(clock.now(), deadlines.rule("onboarding_invitation")).due_at
+
+
+def start(request_row, requester: User, *, request: RequestInfo) -> Onboarding:
+    """Opens the onboarding of a new access request, in the caller's transaction, and
+    e-mails the invitation (or, for a person who already has a password, moves straight on
+    to the user agreement)."""
+    now = clock.now()
+    onboarding = Onboarding(
+        access_request_id=request_row.id,
+        agency_id=request_row.agency_id,
+        user_id=request_row.user_id,
+        state=ONBOARDING.initial,
+        started_at=now,
+    )
+    db.session.add(onboarding)
+    db.session.flush()
+    cases.record_creation(ONBOARDING, onboarding, requester, at=now, request=request)
+    person = request_row.user
+    if person.password_hash:
+        advance(onboarding, "accept_invitation", person, at=now, request=SYSTEM)
+        outbox.queue(
+            person.email,
+            "Your HMIS access: sign the HMIS User Agreement",
+            f"Hello {person.name},\n\n{requester.name} requested HMIS access for you at "
+            f"{request_row.agency.legal_name}. Your next step is to read and sign the HMIS "
+            f"User Agreement:\n{links.page(f'/onboarding/{onboarding.id}')}\n",
+        )
+    else:
+        _send_invitation(onboarding, requester)
+    return onboarding
+
+
+def _send_invitation(onboarding: Onboarding, sender: User) -> None:
+    agency = onboarding.request.agency.legal_name
+    auth.invite(
+        onboarding.user,
+        purpose=f"{sender.name} requested HMIS access for you at {agency}. Set a password to "
+        f"begin: you will then sign the HMIS User Agreement and complete the training "
+        f"{lead_agency_name()} requires.",
+        expires_at=_invitation_expires(),
+        path=INVITATION_PATH,
+    )
+
+
+def accept_invitation(token: str, password: str, confirm: str, request: RequestInfo) -> User:
+    """The new user sets a password from their invitation; onboarding moves to signing."""
+    with unit_of_work():
+        user = auth.redeem_invitation(token, password, confirm, request)
+        onboarding = of_user(user)
+        if onboarding is not None and onboarding.state == "invited":
+            advance(onboarding, "accept_invitation", user, at=clock.now(), request=request)
+    return user
+
+
+def reinvite(user: User, onboarding_id: int, *, request: RequestInfo) -> Onboarding:
+    """Sends a new invitation; the older link stops working."""
+    with unit_of_work():
+        onboarding = get(user, onboarding_id)
+        advance(onboarding, "reinvite", user, at=clock.now(), request=request)
+        _send_invitation(onboarding, user)
+    return onboarding
+
+
+def reopen_training(
+    admin: User, onboarding_id: int, *, reason: str, request: RequestInfo
+) -> Onboarding:
+    with unit_of_work():
+        onboarding = get(admin, onboarding_id)
+        why = clean_text(reason, "Reason", max_len=2000, multiline=True)
+        advance(onboarding, "reopen_training", admin, at=clock.now(), request=request, reason=why)
+        outbox.queue(
+            onboarding.user.email,
+            "Your HMIS training window is open again",
+            f"Hello {onboarding.user.name},\n\n{lead_agency_name()} reopened your training "
+            f"window: {why}\n\n{links.page('/training/')}\n",
+        )
+    return onboarding
+
+
+def note_training(user: User, *, complete: bool, request: RequestInfo) -> None:
+    """Called by `training`, in its transaction, after a test result: when every required
+    course is complete (`complete`, computed there), the onboarding moves on."""
+    onboarding = of_user(user)
+    if complete and onboarding is not None and onboarding.state in ("training", "training_overdue"):
+        now = clock.now()
+        onboarding.training_completed_at = now
+        advance(onboarding, "training_completed", None, at=now, request=request)
+
+
+def refusal_to_train(user: User) -> str | None:
+    """Why this person may not take a test now, as far as onboarding decides (a training
+    window that passed), or None."""
+    onboarding = of_user(user)
+    if onboarding is not None and onboarding.state == "training_overdue":
+        return (
+            f"Your training window has passed. Ask {lead_agency_name()}'s HMIS team to reopen it."
+        )
+    if onboarding is not None and onboarding.state in ("invited", "signing", "approval"):
+        return "Training opens once your HMIS User Agreement is signed and approved."
+    return None
+
+
+# -- timers and reminders --------------------------------------------------------------
+
+
+def _timer(onboarding: Onboarding, row):
+    transition = advance(onboarding, row.event, None, at=clock.now(), request=SYSTEM)
+    request_row = onboarding.request
+    if row.event == "invitation_expires":
+        subject = f"Invitation expired: {onboarding.user.name} ({request_row.reference})"
+        body = (
+            f"The invitation sent to {onboarding.user.name} for HMIS access expired unused. "
+            f"Send a new one here:\n{links.page(f'/access-requests/{request_row.id}')}\n"
+        )
+        for person in _agency_contacts(onboarding):
+            outbox.queue(person.email, subject, body)
+    else:
+        outbox.queue(
+            onboarding.user.email,
+            "Your HMIS training window has passed",
+            f"Hello {onboarding.user.name},\n\nThe window to complete the required HMIS "
+            f"training has passed. Ask {lead_agency_name()}'s HMIS team to reopen it.\n",
+        )
+    return transition
+
+
+def _remind(onboarding: Onboarding, row) -> None:
+    what = "invitation" if row.state == "invited" else "window to complete your training"
+    outbox.queue(
+        onboarding.user.email,
+        "Reminder: your HMIS onboarding",
+        f"Hello {onboarding.user.name},\n\nYour {what} ends {row.rule_text}.\n"
+        f"{links.page(f'/onboarding/{onboarding.id}')}\n",
+    )
+
+
+def _agency_contacts(onboarding: Onboarding) -> list[User]:
+    return [
+        p
+        for p in onboarding.request.agency.people
+        if p.active and p.role in ("agency_ed", "agency_security_officer")
+    ]
+
+
+# -- what awaits a person ---------------------------------------------------------------
+
+
+def awaiting(user: User) -> list[Awaiting]:
+    """The new user's own next step, and the approvals waiting on the agency's ED and
+    security officer."""
+    items: list[Awaiting] = []
+    open_states = [s.name for s in ONBOARDING.states if not s.terminal]
+    query = select(Onboarding).where(Onboarding.state.in_(open_states))
+    if user.role in ("agency_ed", "agency_security_officer"):
+        query = query.where(
+            (Onboarding.user_id == user.id)
+            | ((Onboarding.agency_id == user.agency_id) & (Onboarding.state == "approval"))
+        )
+    else:
+        query = query.where(Onboarding.user_id == user.id)
+    for onboarding in db.session.scalars(query.order_by(Onboarding.id)):
+        steps = next_steps(onboarding, user)
+        if not steps.actions and onboarding.user_id != user.id:
+            continue
+        pending = deadlines.pending_for(ONBOARDING.name, onboarding.id)
+        label = ONBOARDING.state(onboarding.state).label
+        title = (
+            f"Your HMIS onboarding: {label}"
+            if onboarding.user_id == user.id
+            else f"Approve the HMIS User Agreement of {onboarding.user.name}"
+        )
+        items.append(
+            Awaiting(
+                case=onboarding,
+                title=title,
+                url=f"/onboarding/{onboarding.id}",
+                since=cases.history(ONBOARDING.name, onboarding.id)[-1].at,
+                due_at=pending[0].due_at if pending else None,
+                rule=pending[0].rule_text if pending else "",
+            )
+        )
+    return items
+
+
+def refuse_unless_open(onboarding: Onboarding) -> None:
+    if ONBOARDING.state(onboarding.state).terminal:
+        raise ServiceError("This onboarding is closed.")
+
+
+PROCESS = Process(
+    machine=ONBOARDING,
+    model=Onboarding,
+    # Each timed state counts from the moment it is entered.
+    period_start=lambda onboarding: clock.now(),
+    rules={
+        "onboarding_invitation": RuleSetting("ONBOARDING_INVITATION", "Onboarding invitation"),
+        "training_window": RuleSetting("TRAINING_WINDOW", "Training window"),
+    },
+    on_timer=_timer,
+    on_reminder=_remind,
+    documents=("user_agreement",),
+    parent="access_request",
+    parent_key="access_request_id",
+    on_parent_end="request_ended",
+    awaiting=awaiting,
+)
