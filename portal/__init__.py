@@ -5,10 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, render_template
+from werkzeug.routing import IntegerConverter
 
 from portal import serving
 from portal.config import Config
 from portal.extensions import bootstrap, csrf, db, login_manager, migrate
+
+
+class RecordId(IntegerConverter):
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def create_app(config: Config | None = None, **overrides: Any) -> Flask:
@@ -20,6 +27,9 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
         static_folder="../static",
     )
     app.config.from_object(config)
+    # Every `<int:…>` in a route is a record id: one larger than an id column holds (32-bit
+    # INTEGER on PostgreSQL) matches no route, so it is a 404 rather than an error in the query.
+    app.url_map.converters["int"] = RecordId
     # Logging is the host process's to configure (portal/logs.py), never the factory's.
     serving.install(app)
     app.extensions["portal.factory"] = create_app  # for commands that make a throwaway app

@@ -55,6 +55,7 @@ def seed_demo() -> None:
 
     if demo.is_empty():
         demo.seed()
+        demo.seed_story()
     _print_logins(demo.logins())
 
 

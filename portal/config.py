@@ -103,6 +103,9 @@ class Config:
         self.TRAINING_MAX_ATTEMPTS = _int("TRAINING_MAX_ATTEMPTS", 3)
         # Anything that has waited on a person this many days is e-mailed to them, once.
         self.AWAITING_REMINDER_DAYS = _int("AWAITING_REMINDER_DAYS", 5)
+        # The scheduler looks for what to remind of this often (hours); each thing is
+        # reminded of once per state, however often it looks.
+        self.AWAITING_REMINDER_INTERVAL_HOURS = _int("AWAITING_REMINDER_INTERVAL_HOURS", 24)
         # E-mail: with no SMTP_HOST, messages are written to the log instead of sent.
         self.SMTP_HOST = env("SMTP_HOST")
         self.SMTP_PORT = _int("SMTP_PORT", 25)

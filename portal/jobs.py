@@ -1,4 +1,5 @@
-"""The periodic jobs the scheduler process runs: fire due deadlines, deliver due e-mail.
+"""The periodic jobs the scheduler process runs: fire due deadlines, deliver due e-mail,
+remind people of what has waited on them too long.
 
 Requests only queue e-mail (in the outbox, with the change); the mail job delivers it every few
 seconds (`MAIL_INTERVAL_SECONDS`), so no page waits on the mail server. The deadline job runs
@@ -80,6 +81,23 @@ def sweep_storage(app: Flask) -> object | None:
             db.session.remove()
 
 
+def remind_awaiting(app: Flask) -> int:
+    """The reminder job: e-mails each person one digest of what has waited on them longer
+    than AWAITING_REMINDER_DAYS (portal.services.awaiting decides, once per case and state);
+    returns how many e-mails were queued."""
+    from portal.extensions import db
+    from portal.services import awaiting
+
+    with app.app_context():
+        try:
+            queued = awaiting.send_reminders()
+        finally:
+            db.session.remove()
+    if queued:
+        log.info("queued %d reminder e-mail(s)", queued)
+    return queued
+
+
 def keeps_locks(config) -> bool:
     """Whether documents go to S3 under Object Lock, so there is retention to sweep."""
     return str(config["STORAGE_URL"]).startswith("s3://") and bool(
@@ -141,6 +159,18 @@ def build_scheduler(
         args=[app],
         seconds=DOCUMENT_CHECK_POLL_SECONDS,
         id="documents",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=clock.now(),
+    )
+    # Daily by default, and once at start (each thing is reminded of once, so a restart
+    # sends nothing twice).
+    scheduler.add_job(
+        remind_awaiting,
+        "interval",
+        args=[app],
+        hours=app.config["AWAITING_REMINDER_INTERVAL_HOURS"],
+        id="reminders",
         max_instances=1,
         coalesce=True,
         next_run_time=clock.now(),

@@ -41,6 +41,7 @@ class RuleSetting:
 
     setting: str
     title: str
+    counted_from: str = "notice"  # what the period counts from, in words
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ The rules, each explicit because each decides whether a party acted in time:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -72,6 +72,9 @@ class DeadlineRule:
     business_days: bool = False
     roll: bool = False
     name: str = ""
+    # What the period counts from, in words: "notice" for the agreement's notices, "the
+    # invitation" or "the approval" for onboarding.
+    counted_from: str = field(default="notice", compare=False)
 
     def __post_init__(self) -> None:
         if self.days < 1:
@@ -127,7 +130,7 @@ def describe(rule: DeadlineRule, due: datetime, tz: ZoneInfo) -> str:
     count = f"{rule.days} {unit}{'' if rule.days == 1 else 's'}"
     if rule.business_days:
         count += " (Monday–Friday except holidays)"
-    parts = [f"{count} counted from the day after notice"]
+    parts = [f"{count} counted from the day after {rule.counted_from}"]
     if rule.roll:
         parts.append("rolls to the next business day if the last day is a weekend or holiday")
     parts.append(f"ends {_clock(local)} {_zone_words(tz, local)} on {long_date(local.date())}")

@@ -10,8 +10,9 @@ from flask import Blueprint, abort, jsonify, request
 from flask_login import current_user
 
 from portal.extensions import csrf
-from portal.services import agreements, verification
+from portal.services import access_requests, agreements, gates, verification
 from portal.services.errors import NotFound, ServiceError
+from workflows.access_request import ACCESS_REQUEST
 from workflows.agreement import AGREEMENT
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -53,6 +54,35 @@ def get_agreement(agreement_id: int):
     _require_login()
     try:
         return jsonify(_agreement(agreements.get(current_user, agreement_id)))
+    except NotFound:
+        abort(404)
+
+
+def _access_request(row) -> dict:
+    checked = gates.for_request(row)
+    return {
+        "id": row.id,
+        "reference": row.reference,
+        "agency": {"id": row.agency_id, "legal_name": row.agency.legal_name},
+        "name": row.name,
+        "hmis_role": row.hmis_role,
+        "state": row.state,
+        "state_label": ACCESS_REQUEST.state(row.state).label,
+        "requested_at": row.requested_at.isoformat(),
+        "gates": [
+            {"letter": g.letter, "title": g.title, "met": g.met, "why": g.why} for g in checked
+        ],
+        "may_issue": gates.all_met(checked) and row.state == "in_progress",
+        "hmis_user_id": row.hmis_user_id or None,
+        "issued_on": row.issued_on.isoformat() if row.issued_on else None,
+    }
+
+
+@api.get("/access-requests/<int:request_id>")
+def get_access_request(request_id: int):
+    _require_login()
+    try:
+        return jsonify(_access_request(access_requests.get(current_user, request_id)))
     except NotFound:
         abort(404)
 
@@ -128,6 +158,28 @@ _AGREEMENT_SCHEMA = {
     },
 }
 
+_ACCESS_REQUEST_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "reference": {"type": "string"},
+        "state": {"type": "string", "enum": [s.name for s in ACCESS_REQUEST.states]},
+        "gates": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "letter": {"type": "string"},
+                    "title": {"type": "string"},
+                    "met": {"type": "boolean"},
+                    "why": {"type": "string"},
+                },
+            },
+        },
+        "may_issue": {"type": "boolean"},
+    },
+}
+
 OPENAPI = {
     "openapi": "3.1.0",
     "info": {"title": "HMIS Partner Portal API", "version": "1"},
@@ -153,6 +205,22 @@ OPENAPI = {
                         "description": "The agreement",
                         "content": {"application/json": {"schema": _AGREEMENT_SCHEMA}},
                     },
+                    "404": {"description": "Missing or not yours to see"},
+                },
+            }
+        },
+        "/api/v1/access-requests/{id}": {
+            "get": {
+                "summary": "One HMIS access request, with the four conditions of IV.B.4",
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The request and whether each condition holds",
+                        "content": {"application/json": {"schema": _ACCESS_REQUEST_SCHEMA}},
+                    },
+                    "401": {"description": "Not logged in"},
                     "404": {"description": "Missing or not yours to see"},
                 },
             }

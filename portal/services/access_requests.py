@@ -8,7 +8,7 @@ Agreement (`user_agreements`) in the same transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 
@@ -31,6 +31,7 @@ from portal.services import (
 )
 from portal.services.access import RequestInfo, is_lead_staff, require_agency_visible, require_role
 from portal.services.errors import Forbidden, NotFound, ServiceError
+from portal.services.hmis_roles import HMIS_ROLES  # re-exported: pages read it from here
 from portal.services.lead import lead_agency_name
 from portal.services.next_steps import NextSteps, for_case, state_of
 from portal.services.timefmt import local_date, long_date
@@ -39,15 +40,6 @@ from portal.services.validation import clean_email, clean_text, max_length
 from workflows.access_request import ACCESS_REQUEST
 
 COLUMNS = AccessRequest.__table__.c
-
-# The HMIS roles an agency may request, as the request form and page name them.
-HMIS_ROLES: dict[str, str] = {
-    "case_manager": "Case manager",
-    "intake": "Intake and assessment",
-    "data_entry": "Data entry",
-    "agency_admin": "Agency HMIS administrator",
-    "reports": "Reports only",
-}
 
 
 @dataclass(frozen=True)
@@ -311,11 +303,23 @@ def awaiting(user: User) -> list[Awaiting]:
                     else f"HMIS access for {row.name}: {row.reference}"
                 ),
                 url=f"/access-requests/{row.id}",
-                since=row.requested_at,
+                since=_waiting_since(row) if user.is_lead else row.requested_at,
                 detail=f"Lacks: {lacks}" if lacks else "Ready for the lead agency to issue.",
             )
         )
     return items
+
+
+def _waiting_since(row: AccessRequest) -> datetime:
+    """When a request became ready to issue, as near as the records tell: its last step
+    (the approval or the completed training), not the day it was made."""
+    ob = row.onboarding
+    steps = [
+        row.requested_at,
+        ob.approved_at if ob else None,
+        ob.training_completed_at if ob else None,
+    ]
+    return max(moment for moment in steps if moment is not None)
 
 
 PROCESS = Process(

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from portal import clock
 from portal.extensions import db
-from portal.models import Agency, SignerDesignation, User
+from portal.models import Agency, SecurityOfficerDesignation, SignerDesignation, User
 from portal.services import audit, auth
 from portal.services.access import RequestInfo, is_lead_staff, require_agency_visible, require_role
 from portal.services.errors import NotFound, ServiceError
@@ -83,6 +83,16 @@ def register(
             raise ServiceError(
                 "The executive director and the security officer need different e-mails."
             )
+        # The officer named at registration holds the role from now (V.E.7); the ED may
+        # designate another later (portal/services/security_officers.py).
+        db.session.add(
+            SecurityOfficerDesignation(
+                agency_id=agency.id,
+                user_id=so.id,
+                designated_by_id=admin.id,
+                designated_at=clock.now(),
+            )
+        )
         audit.record(
             admin,
             "agency.register",

@@ -13,8 +13,9 @@ from portal import clock
 from portal.extensions import db
 from portal.models import OPEN_STATES, Agency, Agreement, User
 from portal.notify import outbox
-from portal.processes import Process
+from portal.processes import Awaiting, Process
 from portal.services import agencies, auth, cases, documents, lead, links, signing, templates
+from portal.services import awaiting as waits
 from portal.services.access import RequestInfo, is_lead_staff, require_agency_visible, require_role
 from portal.services.errors import Conflict, NotFound, ServiceError
 from portal.services.lead import lead_agency_name
@@ -303,8 +304,41 @@ def void(
     return agreement
 
 
+def awaiting(user: User) -> list[Awaiting]:
+    """The agreements that wait on this person: a draft on the lead agency's admin to send
+    it, a sent one on the agency's authorized signer, a signed one on the lead agency's
+    signatory. The machine decides, from this person's steps (`options`)."""
+    states = waits.states_for(AGREEMENT, user.role)
+    if not states:
+        return []
+    query = select(Agreement).where(Agreement.state.in_(states))
+    if not is_lead_staff(user):
+        query = query.where(Agreement.agency_id == user.agency_id)
+    items = []
+    for agreement in db.session.scalars(query.order_by(Agreement.id)):
+        steps = waits.awaited_steps(AGREEMENT, options(agreement, user))
+        if not steps:
+            continue
+        label = AGREEMENT.event(steps[0].event).label
+        since = {"draft": agreement.created_at, "sent": agreement.sent_at}.get(
+            agreement.state, agreement.agency_signed_at
+        )
+        items.append(
+            Awaiting(
+                case=agreement,
+                title=f"{label}: {agreement.reference}",
+                url=f"/agreements/{agreement.id}",
+                since=since or agreement.created_at,
+                detail=f"HMIS Partner Agency Agreement with {agreement.agency.legal_name} "
+                f"({AGREEMENT.state(agreement.state).label}).",
+            )
+        )
+    return items
+
+
 PROCESS = Process(
     machine=AGREEMENT,
     model=Agreement,
     documents=("agreement", "certificate"),
+    awaiting=awaiting,
 )

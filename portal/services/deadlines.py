@@ -41,6 +41,7 @@ def rule(name: str) -> DeadlineRule:
         cfg[f"{declared.setting}_BUSINESS_DAYS"],
         cfg[f"{declared.setting}_ROLL"],
         name=declared.title,
+        counted_from=declared.counted_from,
     )
 
 

@@ -8,10 +8,14 @@ Cures submitted within the period, and deciding on them, are in `cures`.
 
 from __future__ import annotations
 
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
 from portal import clock
+from portal.extensions import db
 from portal.models import User
 from portal.models.remedies import DefaultNotice
-from portal.processes import Process, RuleSetting
+from portal.processes import Awaiting, Process, RuleSetting
 from portal.services import (
     access,
     agreements,
@@ -21,6 +25,7 @@ from portal.services import (
     signing,
     terminations,
 )
+from portal.services import awaiting as waits
 from portal.services.access import SYSTEM, RequestInfo
 from portal.services.errors import ServiceError
 from portal.services.unit import unit_of_work
@@ -304,6 +309,56 @@ def not_now(notice: DefaultNotice, user: User) -> list[Option]:
     return blocked
 
 
+def awaiting(user: User) -> list[Awaiting]:
+    """The notices that wait on this person: in the cure period, on the defaulting party's
+    people who may submit a cure (with the cure period's end); a submitted cure, and a lapsed
+    period, on the issuer's people who decide. The machine decides, from this person's
+    steps (`options`)."""
+    states = waits.states_for(DEFAULT_NOTICE, user.role)
+    if not states:
+        return []
+    query = (
+        select(DefaultNotice)
+        .where(DefaultNotice.state.in_(states))
+        .options(selectinload(DefaultNotice.cures))
+    )
+    if not access.is_lead_staff(user):
+        query = query.where(DefaultNotice.agency_id == user.agency_id)
+    items = []
+    for notice in db.session.scalars(query.order_by(DefaultNotice.id)):
+        steps = waits.awaited_steps(DEFAULT_NOTICE, options(notice, user))
+        if not steps:
+            continue
+        agency = notice.agency.legal_name
+        items.append(
+            Awaiting(
+                case=notice,
+                title=f"{DEFAULT_NOTICE.event(steps[0].event).label}: notice of default "
+                f"{notice.reference}",
+                url=f"/notices/default/{notice.id}",
+                since=_waiting_since(notice),
+                due_at=notice.cure_ends_at if notice.state == "cure_period" else None,
+                rule=notice.cure_rule_text if notice.state == "cure_period" else "",
+                detail=f"Given by {remedies.party_name(notice.issuer_side, notice.agency)} "
+                f"under the agreement {notice.agreement.reference} ({agency}). "
+                f"{DEFAULT_NOTICE.state(notice.state).label}.",
+            )
+        )
+    return items
+
+
+def _waiting_since(notice: DefaultNotice):
+    """When the notice came to wait where it is: the cure period from the notice (or from
+    the last rejected cure), a submitted cure from its submission, a lapse from the end of
+    the cure period."""
+    if notice.state == "lapsed":
+        return notice.cure_ends_at
+    if notice.state == "cure_submitted" and notice.cures:
+        return notice.cures[-1].submitted_at
+    decided = [c.decided_at for c in notice.cures if c.decided_at is not None]
+    return max([notice.given_at, *decided])
+
+
 PROCESS = Process(
     machine=DEFAULT_NOTICE,
     model=DefaultNotice,
@@ -317,4 +372,5 @@ PROCESS = Process(
     parent="agreement",
     parent_key="agreement_id",
     on_parent_end=AGREEMENT_ENDED,
+    awaiting=awaiting,
 )

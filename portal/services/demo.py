@@ -14,8 +14,17 @@ from sqlalchemy import func, select
 
 from portal import clock, runtime
 from portal.extensions import db
-from portal.models import Agreement, User
-from portal.services import agencies, agreement_signatures, agreements, auth, documents, setup
+from portal.models import AccessRequest, Agreement, User
+from portal.services import (
+    access_requests,
+    agencies,
+    agreement_signatures,
+    agreements,
+    auth,
+    demo_onboarding,
+    documents,
+    setup,
+)
 from portal.services.access import RequestInfo
 from portal.services.lead import lead_agency_name
 from portal.services.unit import unit_of_work
@@ -46,6 +55,19 @@ PARTNERS = [
         "so": ("Luis Ramírez", "Data & Security Lead", "security@northgate.test"),
     },
 ]
+STORY_PARTNER = {
+    "legal_name": "Harbor Light Youth Services",
+    "address": "88 Harbor Way\nWest Sacramento, CA 95691",
+    "ed": ("Grace Kim", "Executive Director", "ed@harborlight.test"),
+    "so": ("Omar Haddad", "IT & Security Manager", "security@harborlight.test"),
+}
+# New HMIS users: name, e-mail, job title, HMIS role, programs.
+NEW_USERS = [
+    ("Nia Thompson", "nia@rivercity.test", "Case Manager", "case_manager", "Rapid Re-Housing"),
+    ("Kim Park", "kim@northgate.test", "Intake Specialist", "intake", "Family Shelter"),
+    ("Dev Patel", "dev@northgate.test", "Housing Navigator", "case_manager", "Family Shelter"),
+    ("Rosa Díaz", "rosa@northgate.test", "Outreach Worker", "intake", "Street Outreach"),
+]
 LEAD_STAFF = [
     ("admin@ssf.test", "Jordan Lee", "HMIS Administrator", "ssf_admin"),
     ("signatory@ssf.test", "Pat Morales", "Chief Executive Officer", "ssf_signatory"),
@@ -66,18 +88,24 @@ def seed() -> list[Login]:
         )
     admin = _user("admin@ssf.test")
     for partner in PARTNERS:
-        agency = agencies.register(
-            admin,
-            legal_name=partner["legal_name"],
-            address=partner["address"],
-            vawa_provider=False,
-            executive_director=agencies.Contact(*partner["ed"]),
-            security_officer=agencies.Contact(*partner["so"]),
-            request=DEMO_REQUEST,
-        )
-        for person in agency.people:
-            _set_password(person)
+        _register(admin, partner)
     return logins()
+
+
+def _register(admin: User, partner: dict):
+    """Registers a partner agency; its people set DEMO_PASSWORD from their invitations."""
+    agency = agencies.register(
+        admin,
+        legal_name=partner["legal_name"],
+        address=partner["address"],
+        vawa_provider=False,
+        executive_director=agencies.Contact(*partner["ed"]),
+        security_officer=agencies.Contact(*partner["so"]),
+        request=DEMO_REQUEST,
+    )
+    for person in agency.people:
+        _set_password(person)
+    return agency
 
 
 def logins() -> list[Login]:
@@ -114,6 +142,14 @@ def play_journey(out: Path) -> list[Path]:
     river = _sign_agreement(admin, signatory, _user(PARTNERS[0]["ed"][2]))
     northgate = _sign_agreement(admin, signatory, _user(PARTNERS[1]["ed"][2]))
     ed = _user(PARTNERS[0]["ed"][2])
+    # A new HMIS user at River City, from the security officer's request to the issued
+    # account: a failed first test, then a passed retake.
+    newcomer = demo_onboarding.onboard(
+        _onboarding_cast(PARTNERS[0]),
+        access_requests.NewStaff(*NEW_USERS[0]),
+        until="issued",
+        fail_first=True,
+    )
     signed = {"password": DEMO_PASSWORD, "intent": True, "consent": True, "request": DEMO_REQUEST}
 
     cured = default_notices.give(
@@ -164,7 +200,57 @@ def play_journey(out: Path) -> list[Path]:
     written += _write(out, lapsed.document, f"{lapsed.reference}-notice-of-default")
     written += _write(out, lapsed.declaration, f"{lapsed.reference}-declaration-of-termination")
     written += _write(out, notice.document, f"{notice.reference}-notice-of-termination")
+    newcomer = db.session.get(AccessRequest, newcomer.id)
+    written += _write(
+        out, newcomer.onboarding.document, f"{newcomer.reference}-hmis-user-agreement"
+    )
+    written += _write(
+        out, newcomer.certificate, f"{newcomer.reference}-certificate-of-participation"
+    )
     return written
+
+
+def seed_story() -> None:
+    """For `make run`: cases in progress, so each demo person's home shows what awaits
+    them. A third agency, Harbor Light, has an agreement waiting for its executive director;
+    Northgate's is in effect, with a notice of default in its cure period and three new HMIS
+    users: one whose user agreement waits for the agency's approval, one in training, one
+    whose account is ready for the lead agency to issue. River City is left as registered,
+    for a visitor to walk from the start."""
+    from portal.services import default_notices
+
+    admin, signatory = _user("admin@ssf.test"), _user("signatory@ssf.test")
+    harbor = _register(admin, STORY_PARTNER)
+    sent = agreements.create(admin, harbor.id, DEMO_REQUEST)
+    agreements.send(admin, sent.id, DEMO_REQUEST)
+    northgate = _sign_agreement(admin, signatory, _user(PARTNERS[1]["ed"][2]))
+    cast = _onboarding_cast(PARTNERS[1])
+    for staff, until in zip(NEW_USERS[1:], ("signed", "approved", "trained"), strict=True):
+        demo_onboarding.onboard(cast, access_requests.NewStaff(*staff), until=until)
+    default_notices.give(
+        signatory,
+        northgate.id,
+        provisions=["V.E.12"],
+        description="Two users who left the agency were reported to "
+        f"{lead_agency_name()} after more than one business day.",
+        cure_required="Report every separation within one business day, and send the "
+        "agency's written separation procedure.",
+        password=DEMO_PASSWORD,
+        intent=True,
+        consent=True,
+        request=DEMO_REQUEST,
+    )
+
+
+def _onboarding_cast(partner: dict) -> demo_onboarding.Cast:
+    """The lead agency's admin; the agency's security officer requests, its ED approves."""
+    return demo_onboarding.Cast(
+        admin=_user("admin@ssf.test"),
+        requester=_user(partner["so"][2]),
+        approver=_user(partner["ed"][2]),
+        password=DEMO_PASSWORD,
+        request=DEMO_REQUEST,
+    )
 
 
 def _sign_agreement(admin: User, signatory: User, ed: User) -> Agreement:

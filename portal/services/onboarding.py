@@ -17,8 +17,8 @@ from portal.extensions import db
 from portal.models import Onboarding, User
 from portal.notify import outbox
 from portal.processes import Awaiting, Process, RuleSetting
-from portal.services import auth, cases, deadlines, links
-from portal.services.access import SYSTEM, RequestInfo, require_agency_visible
+from portal.services import auth, cases, deadlines, links, security_officers
+from portal.services.access import SYSTEM, RequestInfo, is_lead_staff, require_agency_visible
 from portal.services.errors import NotFound, ServiceError
 from portal.services.lead import lead_agency_name
 from portal.services.next_steps import NextSteps, for_case
@@ -30,10 +30,22 @@ INVITATION_PATH = "/onboarding/invitation"
 
 
 def get(viewer: User, onboarding_id: int) -> Onboarding:
+    """The onboarding, for the people it concerns: the new user, their agency's executive
+    director and security officer, and the lead agency's staff. Anyone else, colleagues
+    included, gets NotFound, as for another agency's ids: the user agreement holds their
+    name, job and HMIS role."""
     onboarding = db.session.get(Onboarding, onboarding_id)
     if onboarding is None:
         raise NotFound()
     require_agency_visible(viewer, onboarding.agency_id)
+    concerned = (
+        is_lead_staff(viewer)
+        or viewer.id == onboarding.user_id
+        or viewer.role == "agency_ed"
+        or security_officers.is_officer(viewer)
+    )
+    if not concerned:
+        raise NotFound()
     return onboarding
 
 
@@ -41,6 +53,12 @@ def of_user(user: User) -> Onboarding | None:
     """The person's newest onboarding, if they have one."""
     query = select(Onboarding).where(Onboarding.user_id == user.id).order_by(Onboarding.id.desc())
     return db.session.scalars(query).first()
+
+
+def open_of(user: User) -> Onboarding | None:
+    """The person's own onboarding while it is open (their home shows where it stands)."""
+    mine = of_user(user)
+    return mine if mine is not None and not ONBOARDING.state(mine.state).terminal else None
 
 
 def context(onboarding: Onboarding, user: User) -> dict[str, object]:
@@ -226,34 +244,32 @@ def _agency_contacts(onboarding: Onboarding) -> list[User]:
 # -- what awaits a person ---------------------------------------------------------------
 
 
+# Who an open onboarding waits on, by state: the new user while it is theirs to act, the
+# agency's managers to approve or to send a new invitation, a lead agency admin to reopen
+# a training window that passed. "invited" waits on the new user, who cannot sign in yet:
+# the e-mail is their reminder.
+_NEW_USER_STATES = ("signing", "training")
+_MANAGER_STATES = ("approval", "invitation_expired")
+_ADMIN_STATES = ("training_overdue",)
+
+
 def awaiting(user: User) -> list[Awaiting]:
-    """The new user's own next step, and the approvals waiting on the agency's ED and
-    security officer."""
-    items: list[Awaiting] = []
-    open_states = [s.name for s in ONBOARDING.states if not s.terminal]
-    query = select(Onboarding).where(Onboarding.state.in_(open_states))
-    if user.role in ("agency_ed", "agency_security_officer"):
-        query = query.where(
-            (Onboarding.user_id == user.id)
-            | ((Onboarding.agency_id == user.agency_id) & (Onboarding.state == "approval"))
-        )
+    """What waits on this person in onboarding, for their home page and reminders."""
+    own = (Onboarding.user_id == user.id) & Onboarding.state.in_(_NEW_USER_STATES)
+    if user.role == "ssf_admin":
+        query = select(Onboarding).where(Onboarding.state.in_(_ADMIN_STATES))
+    elif user.role == "agency_ed" or security_officers.is_officer(user):
+        managed = (Onboarding.agency_id == user.agency_id) & Onboarding.state.in_(_MANAGER_STATES)
+        query = select(Onboarding).where(own | (managed & (Onboarding.user_id != user.id)))
     else:
-        query = query.where(Onboarding.user_id == user.id)
+        query = select(Onboarding).where(own)
+    items: list[Awaiting] = []
     for onboarding in db.session.scalars(query.order_by(Onboarding.id)):
-        steps = next_steps(onboarding, user)
-        if not steps.actions and onboarding.user_id != user.id:
-            continue
         pending = deadlines.pending_for(ONBOARDING.name, onboarding.id)
-        label = ONBOARDING.state(onboarding.state).label
-        title = (
-            f"Your HMIS onboarding: {label}"
-            if onboarding.user_id == user.id
-            else f"Approve the HMIS User Agreement of {onboarding.user.name}"
-        )
         items.append(
             Awaiting(
                 case=onboarding,
-                title=title,
+                title=_awaiting_title(onboarding, user),
                 url=f"/onboarding/{onboarding.id}",
                 since=cases.history(ONBOARDING.name, onboarding.id)[-1].at,
                 due_at=pending[0].due_at if pending else None,
@@ -261,6 +277,19 @@ def awaiting(user: User) -> list[Awaiting]:
             )
         )
     return items
+
+
+def _awaiting_title(onboarding: Onboarding, user: User) -> str:
+    if onboarding.user_id == user.id:
+        if onboarding.state == "signing":
+            return "Sign your HMIS User Agreement"
+        return "Complete your HMIS training and tests"
+    name = onboarding.user.name
+    return {
+        "approval": f"Approve the HMIS User Agreement of {name}",
+        "invitation_expired": f"Send {name} a new invitation: the last one expired",
+        "training_overdue": f"Training window passed for {name}: reopen it or withdraw",
+    }[onboarding.state]
 
 
 def refuse_unless_open(onboarding: Onboarding) -> None:
@@ -274,8 +303,12 @@ PROCESS = Process(
     # Each timed state counts from the moment it is entered.
     period_start=lambda onboarding: clock.now(),
     rules={
-        "onboarding_invitation": RuleSetting("ONBOARDING_INVITATION", "Onboarding invitation"),
-        "training_window": RuleSetting("TRAINING_WINDOW", "Training window"),
+        "onboarding_invitation": RuleSetting(
+            "ONBOARDING_INVITATION", "Onboarding invitation", counted_from="the invitation"
+        ),
+        "training_window": RuleSetting(
+            "TRAINING_WINDOW", "Training window", counted_from="the training window opened"
+        ),
     },
     on_timer=_timer,
     on_reminder=_remind,

@@ -92,6 +92,15 @@ def designate(ed: User, agency_id: int, *, email: str, request: RequestInfo) -> 
             raise ServiceError(f"{person.name} is already the security officer.")
         now = clock.now()
         row = _current_row(agency.id)
+        if row is None and before is not None:
+            # An officer named before designations were recorded held it since registration.
+            row = SecurityOfficerDesignation(
+                agency_id=agency.id,
+                user_id=before.user.id,
+                designated_by_id=agency.created_by_id or ed.id,
+                designated_at=agency.created_at,
+            )
+            db.session.add(row)
         if row is not None:
             row.ended_at, row.ended_by_id = now, ed.id
         if before is not None and before.user.role == ROLE:

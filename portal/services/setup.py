@@ -8,7 +8,7 @@ from sqlalchemy import select
 from portal import clock
 from portal.extensions import db
 from portal.models import Agency, User
-from portal.services import agencies, auth, holidays, templates
+from portal.services import agencies, auth, holidays, templates, training_catalog
 from portal.services.passwords import hash_password
 from portal.services.unit import unit_of_work
 from portal.services.validation import clean_email, clean_text, max_length
@@ -34,6 +34,7 @@ def initialize() -> None:
     """Idempotent: safe to run on every start."""
     ensure_lead_agency()
     templates.publish_sample_if_missing()
+    training_catalog.seed_if_missing()
     holidays.seed_federal(holidays.federal_years(clock.now().year))
 
 

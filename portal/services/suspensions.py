@@ -10,8 +10,9 @@ from portal import clock
 from portal.extensions import db
 from portal.models import Agency, User
 from portal.models.remedies import Suspension
-from portal.processes import Process
+from portal.processes import Awaiting, Process
 from portal.services import agencies, audit, cases, standing
+from portal.services import awaiting as waits
 from portal.services.access import RequestInfo, require_role
 from portal.services.errors import NotFound, ServiceError
 from portal.services.next_steps import NextSteps, for_case, state_of
@@ -144,4 +145,30 @@ def lift(admin: User, suspension_id: int, *, reason: str, request: RequestInfo) 
     return suspension
 
 
-PROCESS = Process(machine=SUSPENSION, model=Suspension)
+def awaiting(user: User) -> list[Awaiting]:
+    """Suspensions in force wait on the lead agency's admins to end the investigation and
+    lift them (the machine says who may lift)."""
+    states = waits.states_for(SUSPENSION, user.role)
+    if not states:
+        return []
+    query = select(Suspension).where(Suspension.state.in_(states)).order_by(Suspension.id)
+    items = []
+    for suspension in db.session.scalars(query):
+        steps = waits.awaited_steps(SUSPENSION, cases.options(SUSPENSION, suspension, user, {}))
+        if not steps:
+            continue
+        whom = suspension.user.name if suspension.user else "the whole agency"
+        label = SUSPENSION.event(steps[0].event).label
+        items.append(
+            Awaiting(
+                case=suspension,
+                title=f"{label}: {whom} ({suspension.agency.legal_name})",
+                url=f"/agencies/{suspension.agency_id}",
+                since=suspension.started_at,
+                detail=f"Suspended pending investigation: {suspension.reason}",
+            )
+        )
+    return items
+
+
+PROCESS = Process(machine=SUSPENSION, model=Suspension, awaiting=awaiting)

@@ -3,7 +3,7 @@ from flask_login import current_user, login_required
 
 from forms.agencies import AgencyForm, DesignateForm
 from forms.agreements import ActionForm
-from portal.services import agencies, agreements
+from portal.services import agencies, agency_access, agreements
 from portal.services.errors import ServiceError
 from portal.views.common import page_arg, refuse, request_info
 from portal.views.remedies import suspensions_of
@@ -68,6 +68,7 @@ def show(agency_id: int):
         may_designate=agencies.may_designate(current_user),
         start_form=ActionForm(),
         suspended=suspensions_of(agency),
+        access=agency_access.of_agency(current_user, agency),
     )
 
 

@@ -1,4 +1,4 @@
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from forms.agreements import TemplateForm
@@ -18,9 +18,16 @@ def index():
     except ServiceError as err:
         refuse(err)
         return redirect(url_for("home.index"))
+    versions = templates.all_versions()
+    # The newest version of each kind is the one new documents use.
+    current_ids = {
+        kind: next((t.id for t in versions if t.kind == kind), None) for kind in templates.KINDS
+    }
     return render_template(
         "templates_admin/index.html",
-        versions=templates.all_versions(),
+        versions=versions,
+        kinds=templates.KINDS,
+        current_ids=set(current_ids.values()),
         may_publish=templates.may_publish(current_user),
     )
 
@@ -34,16 +41,21 @@ def show(template_id: int):
     except ServiceError as err:
         refuse(err)
         return redirect(url_for("home.index"))
-    return render_template("templates_admin/show.html", template=template)
+    return render_template(
+        "templates_admin/show.html", template=template, kind=templates.kind_label(template.kind)
+    )
 
 
-@bp.route("/new", methods=["GET", "POST"])
+@bp.route("/new", methods=["GET", "POST"], defaults={"kind": templates.PARTNER_AGENCY})
+@bp.route("/new/<kind>", methods=["GET", "POST"])
 @login_required
-def new():
+def new(kind: str):
+    if kind not in templates.KINDS:
+        abort(404)
     form = TemplateForm()
     if not form.is_submitted():
         try:
-            latest = templates.current()
+            latest = templates.current(kind)
             form.body.data, form.title.data = latest.body, latest.title
             form.revised_date.data = latest.revised_date
         except ServiceError:
@@ -58,10 +70,15 @@ def new():
                 body=form.body.data,
                 notes=form.notes.data or "",
                 request=request_info(),
+                kind=kind,
             )
         except ServiceError as err:
             refuse(err)
         else:
-            flash(f"Published version {template.version}. New agreements use it.", "success")
+            flash(
+                f"Published {templates.kind_label(kind)} version {template.version}. "
+                "New documents of this kind use it.",
+                "success",
+            )
             return redirect(url_for("templates.index"))
-    return render_template("templates_admin/new.html", form=form)
+    return render_template("templates_admin/new.html", form=form, kind=templates.kind_label(kind))

@@ -162,3 +162,33 @@ def test_verify_command_prints_the_report(demo_out, tmp_path):
     assert result.returncode == 1
     garbage = flask("verify", str(demo_out / "root-ca.pem"))
     assert garbage.returncode == 1 and "Traceback" not in garbage.stderr
+
+
+def test_the_demo_onboards_a_user_whose_user_agreement_is_signed_twice_and_valid(
+    demo_out, tmp_path
+):
+    from asn1crypto import pem, x509
+
+    from portal.documents.verify import verify_pdf
+
+    [agreement] = demo_out.glob("*-hmis-user-agreement.pdf")
+    [certificate] = demo_out.glob("*-certificate-of-participation.pdf")
+    _, _, der = pem.unarmor((demo_out / "root-ca.pem").read_bytes())
+    roots = [x509.Certificate.load(der)]
+    report = verify_pdf(agreement.read_bytes(), roots)
+    # The lead agency's certification, the new user's signature, the agency's approval.
+    assert len(report.signatures) == 3 and report.signatures[0].is_certification
+    assert all(s.intact and s.valid and s.trusted for s in report.signatures)
+    nss = _nssdb(tmp_path, demo_out / "root-ca.pem")
+    out = subprocess.run(
+        ["pdfsig", "-nssdir", nss, str(agreement)], capture_output=True, text=True
+    ).stdout
+    assert out.count("Signature Validation: Signature is Valid.") == 3, out
+    assert out.count("Certificate Validation: Certificate is Trusted.") == 3, out
+    assert "Nia Thompson" in out and "Maria Delgado" in out
+    sealed = verify_pdf(certificate.read_bytes(), roots)
+    assert len(sealed.signatures) == 1 and sealed.all_valid
+    text = subprocess.run(
+        ["pdftotext", str(certificate), "-"], capture_output=True, text=True
+    ).stdout
+    assert "Certificate of Participation" in text and "Nia Thompson" in text
