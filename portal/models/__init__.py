@@ -17,9 +17,23 @@ from portal.models.onboarding import (
 from portal.models.outbox import OutboxMessage
 from portal.models.people import Invitation, SigningIdentity, User
 from portal.models.remedies import CureSubmission, DefaultNotice, Suspension, TerminationNotice
+from portal.models.security import (
+    HmisReconciliation,
+    Recertification,
+    RecoveryCode,
+    SecurityAssessment,
+    Separation,
+    UserSession,
+)
 from portal.models.training import Course, Question, SessionSeat, TestAttempt, TrainingSession
 
 __all__ = [
+    "HmisReconciliation",
+    "Recertification",
+    "RecoveryCode",
+    "SecurityAssessment",
+    "Separation",
+    "UserSession",
     "AccessRequest",
     "AwaitingReminder",
     "Course",

@@ -43,6 +43,16 @@ class User(UserMixin, db.Model):
     # Consent to do business electronically, given once, before the first signature.
     esign_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     esign_consent_ip: Mapped[str | None] = mapped_column(String(64))
+    # Sign-in security (issue "access that stays right"): failed attempts since the last
+    # success, a lockout's end, the password's age, and two-factor sign-in.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_secret: Mapped[str | None] = mapped_column(String(255))  # encrypted at rest
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why and when the account was deactivated (idle, separation, lapse…); None if active.
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deactivated_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     agency = relationship("Agency", back_populates="people", foreign_keys=[agency_id])
 
@@ -70,6 +80,10 @@ class Invitation(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "invitation" (a first password) or "reset" (forgot password).
+    purpose: Mapped[str] = mapped_column(
+        String(20), default="invitation", server_default="invitation"
+    )
 
     user = relationship("User")
 
