@@ -10,6 +10,7 @@ from werkzeug.routing import IntegerConverter
 from portal import serving
 from portal.config import Config
 from portal.extensions import bootstrap, csrf, db, login_manager, migrate
+from portal.sessions import ServerSessionInterface
 
 
 class RecordId(IntegerConverter):
@@ -50,6 +51,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     bootstrap.init_app(app)
     login_manager.init_app(app)
+    app.session_interface = ServerSessionInterface()
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to continue."
     login_manager.session_protection = "strong"

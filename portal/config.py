@@ -128,6 +128,10 @@ class Config:
         self.MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
         # Invitations to set a password expire after this many hours.
         self.INVITATION_HOURS = _int("INVITATION_HOURS", 72)
+        # Sessions are kept on the server (portal/sessions.py): one ends after this many
+        # minutes without a request, and in any case this many hours after sign-in.
+        self.SESSION_IDLE_MINUTES = _int("SESSION_IDLE_MINUTES", 30)
+        self.SESSION_MAX_HOURS = _int("SESSION_MAX_HOURS", 12)
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)

@@ -80,6 +80,16 @@ def _app(app_config):
     app = create_app(app_config)
     with app.app_context():
         upgrade()
+
+    @app.before_request
+    def _fresh_csrf_token() -> None:
+        # The tests' requests share the test's app context, so `g` outlives a request; in a
+        # server each request has its own. Flask-WTF caches the CSRF token in `g`: without
+        # this, a session that ended (logout, a timeout) would never get its new token.
+        from flask import g
+
+        g.pop("csrf_token", None)
+
     return app
 
 
