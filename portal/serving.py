@@ -7,11 +7,12 @@ import os
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal import logs
+from portal import headers, logs
 
 
 def install(app: Flask) -> None:
     logs.install_request_ids(app)
+    headers.install(app)
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies:
         # Each trusted hop appends to X-Forwarded-For; believing exactly that many entries

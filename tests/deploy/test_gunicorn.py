@@ -71,6 +71,9 @@ def production_env(
             PKI_DIR=str(pki_dir),
             PKI_PASSPHRASE=pki_passphrase.decode(),
             TRUSTED_PROXIES="1",
+            # This test's client speaks plain HTTP to gunicorn, where a browser would reach
+            # nginx over HTTPS; production's default (Secure) would keep its cookie back.
+            SESSION_COOKIE_SECURE="0",
             PORT=str(free_port()),
             WEB_CONCURRENCY="2",
             GUNICORN_THREADS="2",
