@@ -134,7 +134,11 @@ class Config:
         self.SESSION_MAX_HOURS = _int("SESSION_MAX_HOURS", 12)
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
-        self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+        # The session cookie goes over HTTPS only, except on a developer's machine (`make
+        # run` serves plain HTTP on 127.0.0.1).
+        self.SESSION_COOKIE_SECURE = _bool(
+            "SESSION_COOKIE_SECURE", self.PORTAL_ENV != "development"
+        )
         # Behind this many reverse proxies, their X-Forwarded-* and X-Request-ID headers are
         # believed, so the audit trail records the client's address rather than the proxy's.
         self.TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
