@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask, render_template
 from werkzeug.routing import IntegerConverter
 
-from portal import serving
+from portal import serving, throttle
 from portal.config import Config
 from portal.extensions import bootstrap, csrf, db, login_manager, migrate
 from portal.sessions import ServerSessionInterface
@@ -37,6 +37,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     register_extensions(app)
     register_processes(app)
     register_blueprints(app)
+    throttle.install(app)  # after the blueprints: it limits some of their views
     register_errorhandlers(app)
     register_commands(app)
     register_template_helpers(app)
@@ -62,8 +63,9 @@ def register_extensions(app: Flask) -> None:
         from portal.services import standing
 
         user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        # A suspension takes effect at once, also for people already logged in.
-        if user is not None and standing.active_for_user(user) is not None:
+        # A deactivation (idle, separated) or a suspension takes effect at once, also for
+        # people already signed in: Flask-Login itself checks `is_active` only at sign-in.
+        if user is None or not user.active or standing.active_for_user(user) is not None:
             return None
         return user
 
@@ -77,6 +79,8 @@ def register_processes(app: Flask) -> None:
         agreements,
         default_notices,
         onboarding,
+        recertification,
+        self_assessments,
         suspensions,
         terminations,
     )
@@ -88,6 +92,11 @@ def register_processes(app: Flask) -> None:
     registry.register(suspensions.PROCESS)
     registry.register(access_requests.PROCESS)
     registry.register(onboarding.PROCESS)
+    registry.register(recertification.PROCESS)
+    registry.register(self_assessments.PROCESS)
+    from portal.services import separations
+
+    registry.register(separations.PROCESS)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -29,6 +29,14 @@ def _int(name: str, default: int | None) -> int | None:
     return default if raw in (None, "") else int(raw)
 
 
+def _int_tuple(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    """A comma-separated list of whole numbers, e.g. RECERTIFICATION_REMINDER_DAYS=30,7,1."""
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    return tuple(int(part) for part in raw.split(",") if part.strip())
+
+
 class Config:
     """Portal settings. Each attribute is one environment variable of the same name."""
 
@@ -98,6 +106,12 @@ class Config:
         self.TRAINING_WINDOW_DAYS = _int("TRAINING_WINDOW_DAYS", 30)
         self.TRAINING_WINDOW_BUSINESS_DAYS = _bool("TRAINING_WINDOW_BUSINESS_DAYS", False)
         self.TRAINING_WINDOW_ROLL = _bool("TRAINING_WINDOW_ROLL", False)
+        # Yearly recertification (issue 8): a user agreement lapses this many days after its
+        # approval (or latest renewal), the privacy and security training this many days
+        # after it was last passed; reminders go this many days before the first lapse.
+        self.USER_AGREEMENT_VALID_DAYS = _int("USER_AGREEMENT_VALID_DAYS", 365)
+        self.TRAINING_VALID_DAYS = _int("TRAINING_VALID_DAYS", 365)
+        self.RECERTIFICATION_REMINDER_DAYS = _int_tuple("RECERTIFICATION_REMINDER_DAYS", (30, 7, 1))
         # A new course's pass mark (percent) and attempts allowed, unless the course says.
         self.TRAINING_PASS_MARK = _int("TRAINING_PASS_MARK", 80)
         self.TRAINING_MAX_ATTEMPTS = _int("TRAINING_MAX_ATTEMPTS", 3)
@@ -106,6 +120,18 @@ class Config:
         # The scheduler looks for what to remind of this often (hours); each thing is
         # reminded of once per state, however often it looks.
         self.AWAITING_REMINDER_INTERVAL_HOURS = _int("AWAITING_REMINDER_INTERVAL_HOURS", 24)
+        # Idle accounts (IV.B.5): deactivated after this many days without a sign-in, with an
+        # e-mail this many days before (comma-separated, e.g. "7,1").
+        self.ACCOUNT_IDLE_DAYS = _int("ACCOUNT_IDLE_DAYS", 30)
+        self.ACCOUNT_IDLE_REMINDER_DAYS = tuple(
+            int(d) for d in (env("ACCOUNT_IDLE_REMINDER_DAYS") or "7,1").split(",") if d.strip()
+        )
+        # Separations (V.E.12): reported on time within this period after the last day.
+        self.SEPARATION_REPORT_DAYS = _int("SEPARATION_REPORT_DAYS", 1)
+        self.SEPARATION_REPORT_BUSINESS_DAYS = _bool("SEPARATION_REPORT_BUSINESS_DAYS", True)
+        self.SEPARATION_REPORT_ROLL = _bool("SEPARATION_REPORT_ROLL", False)
+        # The HMIS vendor's user export, uploaded to reconcile: at most this many rows.
+        self.HMIS_EXPORT_MAX_ROWS = _int("HMIS_EXPORT_MAX_ROWS", 20000)
         # E-mail: with no SMTP_HOST, messages are written to the log instead of sent.
         self.SMTP_HOST = env("SMTP_HOST")
         self.SMTP_PORT = _int("SMTP_PORT", 25)
@@ -132,6 +158,30 @@ class Config:
         # minutes without a request, and in any case this many hours after sign-in.
         self.SESSION_IDLE_MINUTES = _int("SESSION_IDLE_MINUTES", 30)
         self.SESSION_MAX_HOURS = _int("SESSION_MAX_HOURS", 12)
+        # Sign-in (IV.B.5): this many wrong passwords or codes in a row lock the account for
+        # LOGIN_LOCKOUT_MINUTES; a password older than PASSWORD_MAX_AGE_DAYS (0: never) must be
+        # replaced at sign-in; a "forgot password" link works RESET_HOURS.
+        self.LOGIN_MAX_FAILURES = _int("LOGIN_MAX_FAILURES", 3)
+        self.LOGIN_LOCKOUT_MINUTES = _int("LOGIN_LOCKOUT_MINUTES", 15)
+        self.PASSWORD_MAX_AGE_DAYS = _int("PASSWORD_MAX_AGE_DAYS", 365)
+        self.RESET_HOURS = _int("RESET_HOURS", 2)
+        # Who must use two-factor sign-in: "none", "staff_and_signers" (the lead agency's
+        # staff, and anyone who signs or approves: EDs, designated signers, security officers)
+        # or "everyone". Production requires it of staff and signers unless told otherwise.
+        production_2fa = "staff_and_signers" if self.PORTAL_ENV == "production" else "none"
+        self.TWO_FACTOR_REQUIRED = (env("TWO_FACTOR_REQUIRED") or production_2fa).strip().lower()
+        # Throttles per client address (Flask-Limiter): counted in Redis when REDIS_URL is
+        # set (shared by every worker and host), in the process's memory otherwise. On unless
+        # THROTTLE_ENABLED says otherwise (the test suite turns it off but for its own tests).
+        self.REDIS_URL = env("REDIS_URL")
+        self.RATELIMIT_STORAGE_URI: str | None = None  # from REDIS_URL, after the overrides
+        self.RATELIMIT_HEADERS_ENABLED = True
+        # Redis down: count in memory meanwhile rather than refuse every sign-in.
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+        self.THROTTLE_ENABLED = _bool("THROTTLE_ENABLED", True)
+        self.LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", "10 per minute")
+        self.VERIFY_RATE_LIMIT = env("VERIFY_RATE_LIMIT", "20 per minute")
+        self.API_RATE_LIMIT = env("API_RATE_LIMIT", "20 per minute")
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         # The session cookie goes over HTTPS only, except on a developer's machine (`make
@@ -149,6 +199,7 @@ class Config:
         self.ARGON2_FAST = False  # tests set True: cheap hashing, same algorithm
         for key, value in overrides.items():
             setattr(self, key, value)
+        self.RATELIMIT_STORAGE_URI = self.RATELIMIT_STORAGE_URI or self.REDIS_URL or "memory://"
         if self.PORTAL_ENV == "production":
             self.refuse_unsafe()
             return

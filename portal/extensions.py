@@ -1,6 +1,8 @@
 """Extension instances, created once and bound to the app in the factory."""
 
 from flask_bootstrap import Bootstrap5
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -27,3 +29,6 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 bootstrap = Bootstrap5()
+# Per client address (ProxyFix, when TRUSTED_PROXIES is set, makes it the client's); storage
+# and limits are settings, applied in portal/throttle.py.
+limiter = Limiter(key_func=get_remote_address)

@@ -98,6 +98,22 @@ def remind_awaiting(app: Flask) -> int:
     return queued
 
 
+def check_idle_accounts(app: Flask) -> object:
+    """The idle account job: reminds, then deactivates, accounts nobody signed in to for
+    ACCOUNT_IDLE_DAYS (portal.services.accounts decides; each reminder goes once)."""
+    from portal.extensions import db
+    from portal.services import accounts
+
+    with app.app_context():
+        try:
+            result = accounts.sweep_idle()
+        finally:
+            db.session.remove()
+    if result.reminded or result.deactivated:
+        log.info("idle accounts: %d reminded, %d deactivated", result.reminded, result.deactivated)
+    return result
+
+
 def keeps_locks(config) -> bool:
     """Whether documents go to S3 under Object Lock, so there is retention to sweep."""
     return str(config["STORAGE_URL"]).startswith("s3://") and bool(
@@ -171,6 +187,18 @@ def build_scheduler(
         args=[app],
         hours=app.config["AWAITING_REMINDER_INTERVAL_HOURS"],
         id="reminders",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=clock.now(),
+    )
+    # Hourly, and once at start: an idle account is deactivated within the hour its period
+    # ends (each reminder goes once, however often it runs).
+    scheduler.add_job(
+        check_idle_accounts,
+        "interval",
+        args=[app],
+        seconds=DOCUMENT_CHECK_POLL_SECONDS,
+        id="idle_accounts",
         max_instances=1,
         coalesce=True,
         next_run_time=clock.now(),

@@ -42,6 +42,12 @@ class RuleSetting:
     setting: str
     title: str
     counted_from: str = "notice"  # what the period counts from, in words
+    # The setting listing how many days before the end reminders go; "" for the portal-wide
+    # REMINDER_DAYS_BEFORE (a recertification reminds 30, 7 and 1 days before).
+    reminder_days: str = ""
+    # True when each case carries its own end (its process's `period_end`, e.g. the day a
+    # recertification lapses) instead of one counted in days: no `<setting>_DAYS` then.
+    case_end: bool = False
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,9 @@ def app_config(database_url, pki_dir, pki_passphrase, smtp_server, tmp_path_fact
         ARGON2_FAST=True,
         PORTAL_BASE_URL="http://portal.test",
         SECRET_KEY="test-secret",
+        # The suite signs in far more often than a person could; the throttle's own tests
+        # turn it on.
+        THROTTLE_ENABLED=False,
     )
 
 
@@ -89,6 +92,7 @@ def _app(app_config):
         from flask import g
 
         g.pop("csrf_token", None)
+        g.pop("_login_user", None)  # Flask-Login's user of the request, likewise
 
     return app
 

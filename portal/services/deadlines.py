@@ -80,9 +80,13 @@ def start_timers(
     now = clock.now()
     tz = lead_tz()
     for timer in machine.timers_for(state):
-        computed = ends or compute(anchor, rule(timer.rule_name))
+        declared = registry().rule(timer.rule_name)
+        if ends is None and declared.case_end:
+            computed = Computed(*registry().get(machine.name).period_end(case))
+        else:
+            computed = ends or compute(anchor, rule(timer.rule_name))
         rows.append(_row(machine, case, state, timer.event, timer.rule_name, computed, now))
-        for days in current_app.config["REMINDER_DAYS_BEFORE"]:
+        for days in current_app.config[declared.reminder_days or "REMINDER_DAYS_BEFORE"]:
             # "3 days before" on the local calendar: the same wall time, whatever DST does.
             local_end = computed.due_at.astimezone(tz)
             remind_at = (local_end - timedelta(days=days)).astimezone(UTC)

@@ -27,6 +27,7 @@ from portal.services import (
 )
 from portal.services.access import RequestInfo
 from portal.services.lead import lead_agency_name
+from portal.services.timefmt import local_date
 from portal.services.unit import unit_of_work
 
 DEMO_PASSWORD = "demo-password-2026"
@@ -150,6 +151,7 @@ def play_journey(out: Path) -> list[Path]:
         until="issued",
         fail_first=True,
     )
+    assessment, separated = _separations_and_assessment(newcomer)
     signed = {"password": DEMO_PASSWORD, "intent": True, "consent": True, "request": DEMO_REQUEST}
 
     cured = default_notices.give(
@@ -207,7 +209,52 @@ def play_journey(out: Path) -> list[Path]:
     written += _write(
         out, newcomer.certificate, f"{newcomer.reference}-certificate-of-participation"
     )
-    return written
+    written += _write(
+        out, assessment.document, f"security-self-assessment-{assessment.year}-northgate"
+    )
+    report = out / "separations.txt"
+    report.write_text(
+        "".join(
+            f"{row.reference}: {row.user.name}, last day {row.last_day.isoformat()}, reported "
+            f"{'on time' if row.on_time else 'LATE'} (due {row.due_rule_text})\n"
+            for row in separated
+        )
+    )
+    return [*written, report]
+
+
+def _separations_and_assessment(newcomer: AccessRequest):
+    """Northgate's security officer signs the year's security self-assessment; River City
+    reports two separations: its new user's on time (the last day is today), its security
+    officer's late (reported a week after the last day, past the business day after it)."""
+    from portal.documents.self_assessment import QUESTIONS
+    from portal.services import self_assessments, separations
+
+    officer = _user(PARTNERS[1]["so"][2])
+    answers = {q.key: "yes" for q in QUESTIONS}
+    row = self_assessments.save(officer, officer.agency_id, answers, request=DEMO_REQUEST)
+    signature = self_assessments.Signature(DEMO_PASSWORD, True, True)
+    row = self_assessments.sign(officer, row.id, signature, request=DEMO_REQUEST)
+    ed = _user(PARTNERS[0]["ed"][2])
+    today = local_date(clock.now())
+    on_time = separations.report(
+        ed,
+        ed.agency_id,
+        user_id=newcomer.user_id,
+        last_day=today,
+        note="Moved to another county's CoC.",
+        request=DEMO_REQUEST,
+    )
+    with clock.shifted(timedelta(days=8)):  # reported a week after the last day
+        late = separations.report(
+            ed,
+            ed.agency_id,
+            user_id=_user(PARTNERS[0]["so"][2]).id,
+            last_day=today,
+            note="Reported late: the separation checklist was not followed.",
+            request=DEMO_REQUEST,
+        )
+    return row, [on_time, late]
 
 
 def seed_story() -> None:

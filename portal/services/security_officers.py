@@ -16,7 +16,7 @@ from sqlalchemy import select
 from portal import clock
 from portal.extensions import db
 from portal.models import Agency, SecurityOfficerDesignation, User
-from portal.services import agencies, audit, auth
+from portal.services import agencies, audit
 from portal.services.access import RequestInfo, require_agency_visible
 from portal.services.errors import Forbidden, ServiceError
 from portal.services.unit import unit_of_work
@@ -82,7 +82,7 @@ def designate(ed: User, agency_id: int, *, email: str, request: RequestInfo) -> 
         raise Forbidden("Only the agency's executive director can designate its security officer.")
     with unit_of_work("Someone else designated a security officer first. Reload and try again."):
         address = clean_email(email, "The security officer's e-mail")
-        person = db.session.scalar(select(User).where(User.email == auth.normalize_email(address)))
+        person = db.session.scalar(select(User).where(User.email == address))
         if person is None or person.agency_id != agency.id:
             raise ServiceError(f"No one at {agency.legal_name} has the e-mail {address}.")
         if not person.active:

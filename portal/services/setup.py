@@ -9,6 +9,7 @@ from portal import clock
 from portal.extensions import db
 from portal.models import Agency, User
 from portal.services import agencies, auth, holidays, templates, training_catalog
+from portal.services.errors import ServiceError
 from portal.services.passwords import hash_password
 from portal.services.unit import unit_of_work
 from portal.services.validation import clean_email, clean_text, max_length
@@ -54,11 +55,18 @@ def add_lead_person(
             role=role,
             active=True,
             created_at=clock.now(),
-            password_hash=hash_password(password) if password else None,
         )
         db.session.add(user)
         db.session.flush()
-        if password is None:
+        if password is not None:
+            # The same rules as every password set in the portal (the person's own details
+            # included), and its age counts from now.
+            problem = auth.new_password_problem(user, password, password)
+            if problem:
+                raise ServiceError(problem)
+            user.password_hash = hash_password(password)
+            user.password_changed_at = user.created_at
+        else:
             auth.invite(
                 user,
                 purpose=f"You have an account on the HMIS Partner Portal of {lead.legal_name}.",

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from portal import clock
+from portal import clock, sessions
 from portal.extensions import db
 from portal.models import Agency, User
 from portal.models.remedies import Suspension
@@ -116,6 +116,10 @@ def suspend(
         db.session.add(suspension)
         db.session.flush()
         cases.record_creation(SUSPENSION, suspension, admin, at=now, request=request)
+        # Signed-in people are turned away at their next request (the user loader asks the
+        # standing); their sessions end here too, so none outlives the suspension's lifting.
+        for suspended in [person] if person else list(agency.people):
+            sessions.end_for_user(suspended.id, "suspended")
         whom = person.name if person else agency.legal_name
         audit.record(
             admin,

@@ -2,6 +2,7 @@
 
 from portal.views import (
     access_requests,
+    accounts,
     agencies,
     agreements,
     audit,
@@ -12,7 +13,9 @@ from portal.views import (
     health,
     home,
     onboarding,
+    recertification,
     remedies,
+    separations,
     suspensions,
     templates_admin,
     termination_notices,
@@ -38,4 +41,7 @@ blueprints = [
     access_requests.bp,
     onboarding.bp,
     training.bp,
+    recertification.bp,
+    separations.bp,
+    accounts.bp,
 ]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from flask import abort, flash, request
+from flask_login import current_user
 
+from portal.services import refusals
 from portal.services.access import RequestInfo
-from portal.services.errors import NotFound, ServiceError
+from portal.services.errors import Forbidden, NotFound, ServiceError
 
 
 def request_info() -> RequestInfo:
@@ -16,9 +18,12 @@ def request_info() -> RequestInfo:
 
 
 def refuse(error: ServiceError) -> None:
-    """NotFound becomes a 404 page; any other refusal is shown above the form."""
+    """NotFound becomes a 404 page; any other refusal is shown above the form. A Forbidden
+    is audited here, once for every page (portal/services/refusals.py)."""
     if isinstance(error, NotFound):
         abort(404)
+    if isinstance(error, Forbidden) and current_user.is_authenticated:
+        refusals.record(current_user, request.path, error.message, request_info())
     flash(error.message, "danger")
 
 

@@ -1,8 +1,8 @@
 """A new HMIS user's onboarding: the invitation, the page with what is done and left, the
 HMIS User Agreement's signature and approval, and the certificate of participation."""
 
-from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 
 from forms.auth import SetPasswordForm
 from forms.onboarding import (
@@ -13,6 +13,7 @@ from forms.onboarding import (
 )
 from portal.services import auth, cases, onboarding, onboarding_page, participation, user_agreements
 from portal.services.errors import ServiceError
+from portal.views import auth as auth_views
 from portal.views.common import refuse, request_info
 from workflows.diagram import render_svg
 from workflows.onboarding import ONBOARDING
@@ -106,7 +107,8 @@ def reopen_training(onboarding_id: int):
 @bp.route(f"{onboarding.INVITATION_PATH}/<token>", methods=["GET", "POST"])
 def invitation(token: str):
     if current_user.is_authenticated:
-        logout_user()
+        # A link in an e-mail never ends someone's session; they may log out to use it.
+        return auth_views.signed_in_as_someone(request.path)
     try:
         invited = auth.invitation_user(token)
     except ServiceError as err:
@@ -120,12 +122,15 @@ def invitation(token: str):
         except ServiceError as err:
             refuse(err)
         else:
-            login_user(user)
             flash("Your password is set. Next, read and sign the HMIS User Agreement.", "success")
             mine = onboarding.of_user(user)
-            if mine is None:
-                return redirect(url_for("home.index"))
-            return redirect(url_for("onboarding.show", onboarding_id=mine.id))
+            target = (
+                url_for("onboarding.show", onboarding_id=mine.id)
+                if mine is not None
+                else url_for("home.index")
+            )
+            # A new session id, and whatever must come first (two-factor set-up, say).
+            return auth_views.signed_in(user, target)
     return render_template("onboarding/invitation.html", form=form, person=invited)
 
 

@@ -6,9 +6,14 @@ import socket
 import threading
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 CHROMIUM = "/usr/bin/chromium"
+
+# A signature renders, signs and timestamps a PDF: on a busy 2-core machine a step can take
+# longer than Playwright's default 5 s before the next page shows.
+expect.set_options(timeout=20_000)
 FLAGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -192,3 +192,27 @@ def test_the_demo_onboards_a_user_whose_user_agreement_is_signed_twice_and_valid
         ["pdftotext", str(certificate), "-"], capture_output=True, text=True
     ).stdout
     assert "Certificate of Participation" in text and "Nia Thompson" in text
+
+
+def test_the_demo_reports_separations_on_time_and_late_and_signs_a_self_assessment(
+    demo_out, tmp_path
+):
+    from asn1crypto import pem, x509
+
+    from portal.documents.verify import verify_pdf
+
+    lines = (demo_out / "separations.txt").read_text().splitlines()
+    assert len(lines) == 2
+    assert "reported on time" in lines[0] and "reported LATE" in lines[1]
+    assert all("1 business day" in line for line in lines)
+    [assessment] = demo_out.glob("security-self-assessment-*.pdf")
+    _, _, der = pem.unarmor((demo_out / "root-ca.pem").read_bytes())
+    report = verify_pdf(assessment.read_bytes(), [x509.Certificate.load(der)])
+    # Certified by the lead agency, signed by the agency's security officer.
+    assert len(report.signatures) == 2 and report.all_valid
+    nss = _nssdb(tmp_path, demo_out / "root-ca.pem")
+    out = subprocess.run(
+        ["pdfsig", "-nssdir", nss, str(assessment)], capture_output=True, text=True
+    ).stdout
+    assert out.count("Signature Validation: Signature is Valid.") == 2, out
+    assert "Luis Ramírez" in out

@@ -23,6 +23,7 @@ def test_the_mail_job_runs_every_five_seconds_by_default(app):
         "mail": timedelta(seconds=5),
         "documents": timedelta(hours=1),  # asks whether the weekly document check is due
         "reminders": timedelta(hours=24),  # what has waited on someone too long
+        "idle_accounts": timedelta(hours=1),  # reminds, then deactivates, idle accounts
     }
     assert scheduler.get_job("mail").func is jobs.deliver_mail
 
@@ -36,10 +37,25 @@ def test_mail_interval_is_a_setting(monkeypatch, tmp_path):
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        ([], {"deadlines": 60, "mail": 5, "documents": 3600, "reminders": 86400}),
+        (
+            [],
+            {
+                "deadlines": 60,
+                "mail": 5,
+                "documents": 3600,
+                "reminders": 86400,
+                "idle_accounts": 3600,
+            },
+        ),
         (
             ["--interval", "300", "--mail-interval", "2"],
-            {"deadlines": 300, "mail": 2, "documents": 3600, "reminders": 86400},
+            {
+                "deadlines": 300,
+                "mail": 2,
+                "documents": 3600,
+                "reminders": 86400,
+                "idle_accounts": 3600,
+            },
         ),
     ],
 )

@@ -74,6 +74,9 @@ def production_env(
             # This test's client speaks plain HTTP to gunicorn, where a browser would reach
             # nginx over HTTPS; production's default (Secure) would keep its cookie back.
             SESSION_COOKIE_SECURE="0",
+            # The journey signs in as staff and signers, who production holds at two-factor
+            # set-up (tested in tests/views/test_two_factor_pages.py).
+            TWO_FACTOR_REQUIRED="none",
             PORT=str(free_port()),
             WEB_CONCURRENCY="2",
             GUNICORN_THREADS="2",

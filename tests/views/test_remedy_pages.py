@@ -120,11 +120,13 @@ def test_ssf_signatory_gives_notice_of_default_through_the_pages(client, app, ca
 
 def test_time_left_is_computed_by_the_server(client, app, cast, auth):
     notice = give_default(cast, factories.agreement(cast.agency))
-    auth.login("ed@hope.test")
     left = timedelta(days=6, hours=4, minutes=30)
+    # Days pass between the visits, so each signs in afresh (a session ends when idle).
     with time_machine.travel(notice.cure_ends_at - left, tick=False):
+        auth.login("ed@hope.test")
         assert "6 days 4 hours left" in html(client.get(f"/notices/default/{notice.id}"))
     with time_machine.travel(notice.cure_ends_at + timedelta(minutes=5), tick=False):
+        auth.login("ed@hope.test")
         shown = html(client.get(f"/notices/default/{notice.id}"))
     assert "Time left: <strong>ended</strong>" in shown
 
@@ -580,6 +582,7 @@ def test_holidays_page_for_ssf_staff_and_admin_edits(client, app, cast, auth):
     auth.logout()
 
     auth.login("sign@ssf.test")
+    page = client.get("/holidays?year=2026")  # a new session has its own CSRF token
     refused = client.post(
         "/holidays",
         data={"csrf_token": csrf_token(page), "day": "2026-12-31", "name": "New Year's Eve"},

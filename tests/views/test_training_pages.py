@@ -21,8 +21,10 @@ from tests.support.training import course, in_training, new_user, seed_courses
 NOW = datetime(2030, 3, 4, 17, 0, tzinfo=UTC)
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def travel():
+    # Autouse, so it starts before `cast`: the people and their passwords are made on the
+    # travelled day (a password from the real today would be years old by then).
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller
 
