@@ -17,9 +17,7 @@ against the course's limit.
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -36,6 +34,7 @@ from portal.services import (
     security_officers,
     signing,
     templates,
+    training,
     user_agreements,
 )
 from portal.services import recertification_dates as dates
@@ -47,34 +46,19 @@ from portal.services.unit import unit_of_work
 from workflows.recertification import RECERTIFICATION
 
 CONFLICT = "Someone else changed this recertification first. Reload it and try again."
-_random = random.SystemRandom()
 
 
 def _renewal_document(row: Recertification):
     """Renders and certifies the renewed user agreement and stores it (the first version)."""
-    from portal.documents.template_markup import TemplateError
-    from portal.documents.user_agreement import render_user_agreement
-
     onboarding_row = dates.issued_onboarding(row.user)
     if onboarding_row is None:
         raise ServiceError("This person has no issued HMIS access to renew.")
-    template = templates.current(templates.USER_AGREEMENT)
-    values, details, parties = user_agreements._parts(onboarding_row, template)
-    try:
-        rendered = render_user_agreement(
-            template.body,
-            values,
-            title=template.title,
-            template_version=template.version,
-            revised_date=template.revised_date,
-            user=details,
-            parties=parties,
-        )
-    except (TemplateError, ValueError) as exc:
-        raise ServiceError(
-            f"The renewed HMIS User Agreement could not be prepared from its template: {exc}"
-        ) from exc
-    pdf = signing.certify(rendered, reason="Renewal issued by the HMIS Lead Agency")
+    pdf = user_agreements.certified_pdf(
+        onboarding_row,
+        templates.current(templates.USER_AGREEMENT),
+        what="The renewed HMIS User Agreement",
+        reason="Renewal issued by the HMIS Lead Agency",
+    )
     document = documents.new_document(
         case_type="recertification",
         case_id=row.id,
@@ -93,19 +77,7 @@ def agreement_text(row: Recertification) -> str:
     onboarding_row = dates.issued_onboarding(row.user)
     if onboarding_row is None:
         return ""
-    from portal.documents.user_agreement import user_agreement_text
-
-    template = templates.current(templates.USER_AGREEMENT)
-    values, details, parties = user_agreements._parts(onboarding_row, template)
-    return user_agreement_text(
-        template.body,
-        values,
-        title=template.title,
-        template_version=template.version,
-        revised_date=template.revised_date,
-        user=details,
-        parties=parties,
-    )
+    return user_agreements.words(onboarding_row, templates.current(templates.USER_AGREEMENT))
 
 
 def _sign_field(row, user, field: str, label: str, transition, now) -> None:
@@ -229,21 +201,10 @@ def start_test(user: User, recertification_id: int, *, request: RequestInfo) -> 
                 f"You have used all {course.max_attempts} attempts. "
                 f"Contact {lead_agency_name()}'s HMIS team."
             )
-        bank = [q.id for q in course.questions if q.active]
-        if not bank:
+        if not any(q.active for q in course.questions):
             raise ServiceError(f"The test of {course.title} has no questions yet.")
-        drawn = _random.sample(bank, min(course.questions_per_test, len(bank)))
-        attempt = TestAttempt(
-            course_id=course.id,
-            user_id=user.id,
-            source="portal",
-            started_at=now,
-            expires_at=now + timedelta(minutes=course.minutes_per_attempt),
-            question_ids=drawn,
-            answers={},
-        )
-        db.session.add(attempt)
-        db.session.flush()
+        attempt = training.new_attempt(user, course, now)
+        drawn = attempt.question_ids
         audit.record(
             user,
             "recertification.start_test",

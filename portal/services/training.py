@@ -239,19 +239,8 @@ def start_attempt(user: User, course_id: int, *, request: RequestInfo) -> TestAt
         why = refusal_to_start(user, course, attempts)
         if why:
             raise ServiceError(why)
-        bank = [q.id for q in course.questions if q.active]
-        drawn = _random.sample(bank, min(course.questions_per_test, len(bank)))
-        attempt = TestAttempt(
-            course_id=course.id,
-            user_id=user.id,
-            source="portal",
-            started_at=now,
-            expires_at=now + timedelta(minutes=course.minutes_per_attempt),
-            question_ids=drawn,
-            answers={},
-        )
-        db.session.add(attempt)
-        db.session.flush()
+        attempt = new_attempt(user, course, now)
+        drawn = attempt.question_ids
         audit.record(
             user,
             "training.start_test",
@@ -263,6 +252,25 @@ def start_attempt(user: User, course_id: int, *, request: RequestInfo) -> TestAt
             request=request,
             at=now,
         )
+    return attempt
+
+
+def new_attempt(user: User, course: Course, now: datetime) -> TestAttempt:
+    """A portal attempt at the course's test, in the caller's transaction: its questions
+    drawn at random from the active bank, its time limit from the course."""
+    bank = [q.id for q in course.questions if q.active]
+    drawn = _random.sample(bank, min(course.questions_per_test, len(bank)))
+    attempt = TestAttempt(
+        course_id=course.id,
+        user_id=user.id,
+        source="portal",
+        started_at=now,
+        expires_at=now + timedelta(minutes=course.minutes_per_attempt),
+        question_ids=drawn,
+        answers={},
+    )
+    db.session.add(attempt)
+    db.session.flush()
     return attempt
 
 

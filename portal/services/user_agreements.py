@@ -74,26 +74,13 @@ def prepare(onboarding_row: Onboarding, *, at: datetime) -> None:
 
     `at` is the request's moment; nothing here needs it, since the PDF carries no date of its
     own (its certification's timestamp says when it was issued)."""
-    from portal.documents.template_markup import TemplateError
-    from portal.documents.user_agreement import render_user_agreement
-
     template = templates.current(templates.USER_AGREEMENT)
-    values, user, parties = _parts(onboarding_row, template)
-    try:
-        rendered = render_user_agreement(
-            template.body,
-            values,
-            title=template.title,
-            template_version=template.version,
-            revised_date=template.revised_date,
-            user=user,
-            parties=parties,
-        )
-    except (TemplateError, ValueError) as exc:
-        raise ServiceError(
-            f"The HMIS User Agreement could not be prepared from its template: {exc}"
-        ) from exc
-    pdf = signing.certify(rendered, reason="Issued by the HMIS Lead Agency")
+    pdf = certified_pdf(
+        onboarding_row,
+        template,
+        what="The HMIS User Agreement",
+        reason="Issued by the HMIS Lead Agency",
+    )
     request_row = onboarding_row.request
     document = documents.new_document(
         case_type="onboarding",
@@ -110,11 +97,36 @@ def prepare(onboarding_row: Onboarding, *, at: datetime) -> None:
 def text(onboarding_row: Onboarding) -> str:
     """The agreement's words as plain text, for the page beside the PDF ("" before it is
     prepared)."""
+    template = onboarding_row.template
+    return "" if template is None else words(onboarding_row, template)
+
+
+def certified_pdf(onboarding_row: Onboarding, template, *, what: str, reason: str) -> bytes:
+    """The user agreement of this person's onboarding, rendered from `template` and certified
+    by the lead agency (the first one, and each yearly renewal)."""
+    from portal.documents.template_markup import TemplateError
+    from portal.documents.user_agreement import render_user_agreement
+
+    values, user, parties = _parts(onboarding_row, template)
+    try:
+        rendered = render_user_agreement(
+            template.body,
+            values,
+            title=template.title,
+            template_version=template.version,
+            revised_date=template.revised_date,
+            user=user,
+            parties=parties,
+        )
+    except (TemplateError, ValueError) as exc:
+        raise ServiceError(f"{what} could not be prepared from its template: {exc}") from exc
+    return signing.certify(rendered, reason=reason)
+
+
+def words(onboarding_row: Onboarding, template) -> str:
+    """The agreement's words as plain text, as `certified_pdf` would print them."""
     from portal.documents.user_agreement import user_agreement_text
 
-    template = onboarding_row.template
-    if template is None:
-        return ""
     values, user, parties = _parts(onboarding_row, template)
     return user_agreement_text(
         template.body,

@@ -146,6 +146,18 @@ def logout():
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 def accept_invitation(token: str):
+    return password_from_link(
+        token,
+        auth.accept_invitation,
+        template="auth/set_password.html",
+        welcome="Your password is set.",
+        target=lambda user: _next_page(),
+    )
+
+
+def password_from_link(token: str, accept, *, template: str, welcome: str, target):
+    """A first password set from an invitation link (`accept` is the service that redeems
+    it), then a new session for the person, sent to `target(user)`."""
     if current_user.is_authenticated:
         return signed_in_as_someone(request.path)
     try:
@@ -155,15 +167,13 @@ def accept_invitation(token: str):
     form = SetPasswordForm()
     if form.validate_on_submit():
         try:
-            user = auth.accept_invitation(
-                token, form.password.data, form.confirm.data, request_info()
-            )
+            user = accept(token, form.password.data, form.confirm.data, request_info())
         except ServiceError as err:
             refuse(err)
         else:
-            flash("Your password is set.", "success")
-            return signed_in(user, _next_page())
-    return render_template("auth/set_password.html", form=form, person=invited)
+            flash(welcome, "success")
+            return signed_in(user, target(user))
+    return render_template(template, form=form, person=invited)
 
 
 def signed_in_as_someone(path: str):

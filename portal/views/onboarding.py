@@ -1,17 +1,16 @@
 """A new HMIS user's onboarding: the invitation, the page with what is done and left, the
 HMIS User Agreement's signature and approval, and the certificate of participation."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from forms.auth import SetPasswordForm
 from forms.onboarding import (
     ApproveUserAgreementForm,
     ButtonForm,
     ReopenTrainingForm,
     SignUserAgreementForm,
 )
-from portal.services import auth, cases, onboarding, onboarding_page, participation, user_agreements
+from portal.services import cases, onboarding, onboarding_page, participation, user_agreements
 from portal.services.errors import ServiceError
 from portal.views import auth as auth_views
 from portal.views.common import refuse, request_info
@@ -106,32 +105,20 @@ def reopen_training(onboarding_id: int):
 
 @bp.route(f"{onboarding.INVITATION_PATH}/<token>", methods=["GET", "POST"])
 def invitation(token: str):
-    if current_user.is_authenticated:
-        # A link in an e-mail never ends someone's session; they may log out to use it.
-        return auth_views.signed_in_as_someone(request.path)
-    try:
-        invited = auth.invitation_user(token)
-    except ServiceError as err:
-        return render_template("error.html", title="Invitation", message=err.message), 400
-    form = SetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            user = onboarding.accept_invitation(
-                token, form.password.data, form.confirm.data, request_info()
-            )
-        except ServiceError as err:
-            refuse(err)
-        else:
-            flash("Your password is set. Next, read and sign the HMIS User Agreement.", "success")
-            mine = onboarding.of_user(user)
-            target = (
-                url_for("onboarding.show", onboarding_id=mine.id)
-                if mine is not None
-                else url_for("home.index")
-            )
-            # A new session id, and whatever must come first (two-factor set-up, say).
-            return auth_views.signed_in(user, target)
-    return render_template("onboarding/invitation.html", form=form, person=invited)
+    return auth_views.password_from_link(
+        token,
+        onboarding.accept_invitation,
+        template="onboarding/invitation.html",
+        welcome="Your password is set. Next, read and sign the HMIS User Agreement.",
+        target=_onboarding_page,
+    )
+
+
+def _onboarding_page(user) -> str:
+    mine = onboarding.of_user(user)
+    if mine is None:
+        return url_for("home.index")
+    return url_for("onboarding.show", onboarding_id=mine.id)
 
 
 @bp.post("/access-requests/<int:request_id>/certificate")
