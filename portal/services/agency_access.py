@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import AccessRequest, Agency, ParticipationFee, SecurityOfficerDesignation, User
-from portal.services import access_requests, fees, security_officers
+from portal.services import access_requests, fees, security_officers, separations
 from portal.services.access import is_lead_staff
 
 
@@ -24,6 +24,7 @@ class AgencyAccess:
     refusal_to_request: str | None
     requests_in_progress: int
     may_see_requests: bool
+    may_report_separation: bool
 
 
 def of_agency(viewer: User, agency: Agency) -> AgencyAccess:
@@ -43,4 +44,5 @@ def of_agency(viewer: User, agency: Agency) -> AgencyAccess:
         refusal_to_request=access_requests.refusal_to_request(viewer, agency),
         requests_in_progress=in_progress or 0,
         may_see_requests=is_lead_staff(viewer) or manager,
+        may_report_separation=separations.may_report(viewer, agency),
     )

@@ -58,7 +58,7 @@ def test_every_persons_pages_fit_a_phone(app, cast, person, live_server, pki):
         cast.admin, cast.agency.id, user_id=gone.id, reason="Check " * 40, request=REQ
     )
     factories.agreement(cast.other_agency, state="sent")
-    awaiting_rows.open_request(
+    request = awaiting_rows.open_request(
         cast.agency,
         agreement,
         cast.ed,
@@ -66,13 +66,36 @@ def test_every_persons_pages_fit_a_phone(app, cast, person, live_server, pki):
         name="Maximiliana Bartholomew-Featherstonehaugh",
         onboarding_state="signing",
     )
-    everyone = ["/", "/access-requests/", "/training/", f"/agreements/{agreement.id}"]
-    agency_pages = [f"/agencies/{cast.agency.id}", f"/notices/default/{notice.id}"]
+    everyone = [
+        "/",
+        "/access-requests/",
+        "/training/",
+        f"/agreements/{agreement.id}",
+        "/account/security",
+        "/account/password",
+        "/recertification/",
+    ]
+    agency_pages = [
+        f"/agencies/{cast.agency.id}",
+        f"/notices/default/{notice.id}",
+        f"/access-requests/{request.id}",
+        f"/onboarding/{request.onboarding.id}",
+        "/separations/",
+        f"/agencies/{cast.agency.id}/separations/new",
+        "/self-assessment/",
+    ]
+    lead_pages = [
+        "/audit/",
+        "/agencies/",
+        "/hmis-accounts/deactivate",
+        "/hmis-accounts/reconcile",
+        "/accounts/deactivated",
+    ]
     for email, paths in (
         ("ed@hope.test", everyone + agency_pages),
         ("so@hope.test", everyone + agency_pages),
         ("a.very.long.address.for.a.new.hmis.user@hope-and-harbor-shelter.test", ["/"]),
-        ("admin@ssf.test", everyone + agency_pages + ["/audit/", "/agencies/"]),
+        ("admin@ssf.test", everyone + agency_pages + lead_pages),
         ("sign@ssf.test", everyone + ["/audit/"]),
         ("audit@ssf.test", everyone + ["/audit/"]),
         ("ed@other.test", everyone),
