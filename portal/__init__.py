@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask, render_template
 from werkzeug.routing import IntegerConverter
 
-from portal import serving, throttle
+from portal import query_count, serving, throttle
 from portal.config import Config
 from portal.extensions import bootstrap, csrf, db, login_manager, migrate
 from portal.sessions import ServerSessionInterface
@@ -38,6 +38,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     register_processes(app)
     register_blueprints(app)
     throttle.install(app)  # after the blueprints: it limits some of their views
+    query_count.install(app)  # only with QUERY_COUNT_HEADER (the page bench and its tests)
     register_errorhandlers(app)
     register_commands(app)
     register_template_helpers(app)
@@ -97,6 +98,10 @@ def register_processes(app: Flask) -> None:
     from portal.services import separations
 
     registry.register(separations.PROCESS)
+    from portal.services import reallocations, site_visits
+
+    registry.register(reallocations.PROCESS)
+    registry.register(site_visits.PROCESS)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""`flask --app wsgi …` commands: init, pki, demo, verify, users, outbox, deadline."""
+"""`flask --app wsgi …` commands: init, pki, demo, verify, users, outbox, deadline, audit verify."""
 
 from __future__ import annotations
 
@@ -276,7 +276,29 @@ def deadline_command(from_date, days: int, business_days: bool, roll: bool) -> N
     click.echo(local(computed.due_at).isoformat())
 
 
+@click.group("audit")
+def audit_group() -> None:
+    """The audit log."""
+
+
+@audit_group.command("verify")
+@with_appcontext
+def audit_verify() -> None:
+    """Check the audit log's hash chain on the configured database, entry by entry."""
+    from portal.extensions import db
+    from portal.services import audit_chain
+
+    verdict = audit_chain.verify(db.session)
+    db.session.rollback()
+    if verdict.broken is not None:
+        click.echo(verdict.broken.describe())
+        click.echo(f"The {verdict.entries} entries before it are intact.")
+        sys.exit(1)
+    click.echo(f"Audit chain intact: {verdict.entries} entries, head {verdict.head}")
+
+
 commands = [
+    audit_group,
     deadline_command,
     scheduler_command,
     sweep_storage_command,

@@ -130,8 +130,14 @@ class Config:
         self.SEPARATION_REPORT_DAYS = _int("SEPARATION_REPORT_DAYS", 1)
         self.SEPARATION_REPORT_BUSINESS_DAYS = _bool("SEPARATION_REPORT_BUSINESS_DAYS", True)
         self.SEPARATION_REPORT_ROLL = _bool("SEPARATION_REPORT_ROLL", False)
+        self.HANDOVER_DAYS = _int("HANDOVER_DAYS", 30)
+        self.HANDOVER_BUSINESS_DAYS = _bool("HANDOVER_BUSINESS_DAYS", False)
+        self.HANDOVER_ROLL = _bool("HANDOVER_ROLL", False)
         # The HMIS vendor's user export, uploaded to reconcile: at most this many rows.
         self.HMIS_EXPORT_MAX_ROWS = _int("HMIS_EXPORT_MAX_ROWS", 20000)
+        # Adds each response's number of SQL statements as an X-Query-Count header (for the
+        # page bench and the query-count tests only; portal/query_count.py).
+        self.QUERY_COUNT_HEADER = _bool("QUERY_COUNT_HEADER", False)
         # E-mail: with no SMTP_HOST, messages are written to the log instead of sent.
         self.SMTP_HOST = env("SMTP_HOST")
         self.SMTP_PORT = _int("SMTP_PORT", 25)

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Iterable
 from html import escape
 
 from workflows.diagram_layout import (
     BOX_W,
     LABEL_FONT,
     LABEL_LINE,
+    Arrow,
     Point,
     label_box,
     label_lines,
@@ -35,11 +37,20 @@ def _box_lines(node: Node, current: bool) -> list[str]:
     return lines
 
 
-def render_svg(machine: Machine, current: str | None, *, id_prefix: str | None = None) -> str:
-    """The machine as an SVG string; `current` (a state name or None) is marked."""
+def render_svg(
+    machine: Machine,
+    current: str | None,
+    *,
+    id_prefix: str | None = None,
+    path: Iterable[tuple[str, str]] = (),
+) -> str:
+    """The machine as an SVG string; `current` (a state name or None) is marked, and the
+    steps of `path` (the (source, target) pairs a case's history took) are highlighted."""
     if current is not None:
         machine.state(current)  # an unknown state is a bug, not something to draw
     graph = machine.graph()
+    taken = set(path)
+    visited = {state for pair in taken for state in pair if state}
     prefix = re.sub(r"[^A-Za-z0-9_-]", "-", id_prefix or f"machine-{machine.name}")
     lines = {n.name: _box_lines(n, n.name == current) for n in graph.nodes}
     box_h = PAD * 2 + LINE_H * max(len(v) for v in lines.values())
@@ -61,24 +72,32 @@ def render_svg(machine: Machine, current: str | None, *, id_prefix: str | None =
         f'aria-labelledby="{prefix}-title {prefix}-desc" '
         'font-family="system-ui, sans-serif" font-size="13">',
         f'<title id="{prefix}-title">{escape(title)}</title>',
-        f'<desc id="{prefix}-desc">{escape(_description(machine, current_label))}</desc>',
+        f'<desc id="{prefix}-desc">{escape(_description(machine, current_label, taken))}</desc>',
         "<defs>",
         f'<marker id="{prefix}-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" '
         'markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
         'fill="#444"/></marker>',
         "</defs>",
     ]
+    if taken:
+        out.insert(-1, _taken_marker(prefix))
     for a in arrows:
         points = " ".join(f"{x + dx:.1f},{y + dy:.1f}" for x, y in a.points)
-        head = "" if a.into else f' marker-end="url(#{prefix}-arrow)"'
+        on_path = _on_path(a, taken)
+        marker = f"{prefix}-taken" if on_path else f"{prefix}-arrow"
+        head = "" if a.into else f' marker-end="url(#{marker})"'
+        look = (
+            'stroke="#0b5ed7" stroke-width="3.5"' if on_path else 'stroke="#444" stroke-width="1.5"'
+        )
         out.append(
-            f'<polyline class="step" data-source="{escape(a.source)}" '
-            f'data-target="{escape(a.target)}" points="{points}" fill="none" stroke="#444" '
-            f'stroke-width="1.5" stroke-linejoin="round"{head}/>'
+            f'<polyline class="step{" taken" if on_path else ""}" '
+            f'data-source="{escape(a.source)}" data-target="{escape(a.target)}" '
+            f'points="{points}" fill="none" {look} stroke-linejoin="round"{head}/>'
         )
     for node in graph.nodes:
         left, top, *_ = boxes[node.name]
-        out += _node(node, (left + dx, top + dy), box_h, lines[node.name], node.name == current)
+        at = (left + dx, top + dy)
+        out += _node(node, at, box_h, lines[node.name], node.name == current, node.name in visited)
     for i, (x, y) in anchors.items():  # last, so their white halo hides the lines they cross
         spans = "".join(
             f'<tspan x="{x + dx:.1f}" dy="{j and LABEL_LINE}">{escape(line)}</tspan>'
@@ -93,21 +112,43 @@ def render_svg(machine: Machine, current: str | None, *, id_prefix: str | None =
     return "\n".join(out)
 
 
-def _description(machine: Machine, current_label: str | None) -> str:
+def _on_path(arrow: Arrow, taken: set[tuple[str, str]]) -> bool:
+    """Whether the case took this arrow: its own ends, or, for a junction's last stretch,
+    one of the arrows it joins."""
+    sources = arrow.source.split(" ") if " " in arrow.source else [arrow.source]
+    return any((source, arrow.target) in taken for source in sources)
+
+
+def _taken_marker(prefix: str) -> str:
+    return (
+        f'<marker id="{prefix}-taken" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" '
+        'markerHeight="6" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
+        'fill="#0b5ed7"/></marker>'
+    )
+
+
+def _description(machine: Machine, current_label: str | None, taken: object = ()) -> str:
     steps = "; ".join(
         f"{e.label}: from {', '.join(machine.state(s).label for s in e.sources)} "
         f"to {machine.state(e.target).label}"
         for e in machine.events
     )
     where = f"The current state is “{current_label}”. " if current_label else ""
+    if taken:
+        where += "Steps taken so far are drawn in thick blue lines. "
     return f"{where}Starts as {machine.state(machine.initial).label}. Steps — {steps}."
 
 
-def _node(node: Node, at: Point, box_h: int, lines: list[str], current: bool) -> list[str]:
+def _node(
+    node: Node, at: Point, box_h: int, lines: list[str], current: bool, visited: bool = False
+) -> list[str]:
     x, y = at
     cx, cy = x + BOX_W / 2, y + box_h / 2
     fill, stroke, width = ("#fff4c2", "#8a5a00", 3) if current else ("#f4f6f8", "#555", 1.5)
-    out = [f'<g class="state{" current" if current else ""}" data-state="{escape(node.name)}">']
+    if visited and not current:
+        fill, stroke = "#e7f1ff", "#0b5ed7"
+    classes = "state" + (" current" if current else "") + (" visited" if visited else "")
+    out = [f'<g class="{classes}" data-state="{escape(node.name)}">']
     out.append(
         f'<rect x="{x:.1f}" y="{y:.1f}" width="{BOX_W}" height="{box_h}" rx="8" '
         f'fill="{fill}" stroke="{stroke}" stroke-width="{width}"/>'

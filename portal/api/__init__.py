@@ -45,8 +45,9 @@ def _agreement(a) -> dict:
 @api.get("/agreements")
 def list_agreements():
     _require_login()
-    page = agreements.list_for(current_user, page=request.args.get("page", 1, type=int))
-    return jsonify(items=[_agreement(a) for a in page.items], page=page.page, pages=page.pages)
+    # Keyset paging, as on the pages: ?after=<older> is the next page, newest first.
+    page = agreements.list_for(current_user, after=request.args.get("after", None, type=int))
+    return jsonify(items=[_agreement(a) for a in page.items], older=page.older)
 
 
 @api.get("/agreements/<int:agreement_id>")
@@ -187,9 +188,16 @@ OPENAPI = {
         "/api/v1/agreements": {
             "get": {
                 "summary": "Agreements the logged-in person may see",
-                "parameters": [{"name": "page", "in": "query", "schema": {"type": "integer"}}],
+                "parameters": [
+                    {
+                        "name": "after",
+                        "in": "query",
+                        "description": "The `older` of the page before: the next page",
+                        "schema": {"type": "integer"},
+                    }
+                ],
                 "responses": {
-                    "200": {"description": "A page of agreements"},
+                    "200": {"description": "A page of agreements, newest first, and `older`"},
                     "401": {"description": "Not logged in"},
                 },
             }

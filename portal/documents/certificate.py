@@ -76,7 +76,12 @@ def _table(rows: list[list[Flowable]], widths: list[float]) -> Table:
 
 
 def _summary(
-    case_title: str, case_reference: str, agency_name: str, status: str, generated_at: str
+    case_title: str,
+    case_reference: str,
+    agency_name: str,
+    status: str,
+    generated_at: str,
+    audit_head: str = "",
 ) -> Table:
     styles = _cell_styles()
     rows = [
@@ -86,6 +91,8 @@ def _summary(
         ("Status", status),
         ("Certificate generated", generated_at),
     ]
+    if audit_head:
+        rows.append(("Audit log head", audit_head))
     table = Table(
         [[_text(label, styles["head"]), _text(value, styles["cell"])] for label, value in rows],
         colWidths=[120, _FRAME_WIDTH - 120],
@@ -157,16 +164,18 @@ def render_certificate(
     events: Sequence[CertificateEvent],
     documents: Sequence[CertificateDocument],
     generated_at: str,
+    audit_head: str = "",
 ) -> bytes:
     """The certificate of completion PDF (unsigned; deterministic for the same input).
 
-    `lead_agency_name` is the HMIS Lead Agency that issues and seals it.
+    `lead_agency_name` is the HMIS Lead Agency that issues and seals it; `audit_head` names
+    the audit log's hash chain head when it was made (portal/services/audit_chain.py).
     """
     styles = paragraph_styles()
     story: list[Flowable] = [
         PdfParagraph(f"{xml_escape(lead_agency_name)} · HMIS Partner Portal", styles["kicker"]),
         PdfParagraph(CERTIFICATE_TITLE, styles["title"]),
-        _summary(case_title, case_reference, agency_name, status, generated_at),
+        _summary(case_title, case_reference, agency_name, status, generated_at, audit_head),
         *_heading("Documents"),
     ]
     if documents:

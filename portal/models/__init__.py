@@ -3,6 +3,7 @@
 from portal.models.agencies import Agency, SignerDesignation
 from portal.models.agreements import OPEN_STATES, Agreement, AgreementTemplate
 from portal.models.audit import AuditEvent
+from portal.models.calendar import CalendarFeed
 from portal.models.cases import Transition
 from portal.models.deadlines import Deadline, Holiday
 from portal.models.documents import Document, DocumentVersion
@@ -16,6 +17,7 @@ from portal.models.onboarding import (
 )
 from portal.models.outbox import OutboxMessage
 from portal.models.people import Invitation, SigningIdentity, User
+from portal.models.programs import Program, Reallocation, SiteVisit, SiteVisitFinding
 from portal.models.remedies import CureSubmission, DefaultNotice, Suspension, TerminationNotice
 from portal.models.security import (
     HmisReconciliation,
@@ -28,6 +30,11 @@ from portal.models.security import (
 from portal.models.training import Course, Question, SessionSeat, TestAttempt, TrainingSession
 
 __all__ = [
+    "CalendarFeed",
+    "Program",
+    "Reallocation",
+    "SiteVisit",
+    "SiteVisitFinding",
     "HmisReconciliation",
     "Recertification",
     "RecoveryCode",

@@ -24,6 +24,10 @@ class Agency(db.Model):
     vawa_provider: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(Integer)  # who registered it (see audit)
+    # An agency that ceased to operate (VIII.B.6): its data is the CoC's property from then.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_reason: Mapped[str] = mapped_column(Text, default="")
+    closed_by_id: Mapped[int | None] = mapped_column(Integer)
 
     people = relationship("User", back_populates="agency", foreign_keys="User.agency_id")
 

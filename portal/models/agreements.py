@@ -45,6 +45,9 @@ class Agreement(db.Model):
             sqlite_where=text(_OPEN_SQL),
             postgresql_where=text(_OPEN_SQL),
         ),
+        # The lists by state (the home page's "Sent", "Signed by the agency"; what awaits
+        # someone), newest first, without reading every agreement.
+        Index("ix_agreement_state_id", "state", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -1,4 +1,10 @@
-"""The audit log (IV.B.3): every change, who made it, when, and what it was before and after."""
+"""The audit log (IV.B.3): every change, who made it, when, and what it was before and after.
+
+The entries form a hash chain (portal/services/audit_chain.py): each carries its place in
+the chain (`seq`), the hash of the entry before it and its own hash. `AuditChainHead` is one
+row holding the last place and hash; appending locks it, so two transactions never link to
+the same predecessor.
+"""
 
 from __future__ import annotations
 
@@ -27,5 +33,21 @@ class AuditEvent(db.Model):
     after: Mapped[dict | None] = mapped_column(JSON)
     ip: Mapped[str] = mapped_column(String(64), default="")
     user_agent: Mapped[str] = mapped_column(Text, default="")
+    # The hash chain: this entry's place (1, 2, …), the hash of the entry before it (the
+    # genesis value for the first) and the SHA-256 of this entry's fields with that hash.
+    # Empty only inside the transaction that wrote the entry: it is linked as that commits.
+    seq: Mapped[int | None] = mapped_column(Integer, unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
     actor = relationship("User")
+
+
+class AuditChainHead(db.Model):
+    """The one row (id 1) naming the chain's last entry: its place and its hash."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))

@@ -37,7 +37,7 @@ class Deadline(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    transition_id: Mapped[int | None] = mapped_column(ForeignKey("transition.id"))
+    transition_id: Mapped[int | None] = mapped_column(ForeignKey("transition.id"), index=True)
     last_error: Mapped[str] = mapped_column(Text, default="")
 
 

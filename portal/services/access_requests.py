@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from portal import clock
 from portal.extensions import db
-from portal.models import AccessRequest, Agency, User
+from portal.models import AccessRequest, Agency, Onboarding, User
 from portal.notify import outbox
 from portal.processes import Awaiting, Process
 from portal.services import (
@@ -23,6 +24,7 @@ from portal.services import (
     audit,
     cases,
     gates,
+    keyset,
     links,
     onboarding,
     security_officers,
@@ -67,8 +69,17 @@ def _agency_manager(user: User) -> bool:
     return user.role == "agency_ed" or security_officers.is_officer(user)
 
 
-def list_for(viewer: User, *, state: str = "", agency_id: int | None = None, page: int = 1):
-    query = select(AccessRequest).order_by(AccessRequest.id.desc())
+def list_for(
+    viewer: User,
+    *,
+    state: str = "",
+    agency_id: int | None = None,
+    after: int | None = None,
+    before: int | None = None,
+    per_page: int = 25,
+) -> keyset.Page:
+    """One page of the HMIS access requests `viewer` may see, newest first."""
+    query = select(AccessRequest).options(joinedload(AccessRequest.agency))
     if not is_lead_staff(viewer):
         if not _agency_manager(viewer):
             raise Forbidden(
@@ -80,7 +91,7 @@ def list_for(viewer: User, *, state: str = "", agency_id: int | None = None, pag
     if state:
         ACCESS_REQUEST.state(state)
         query = query.where(AccessRequest.state == state)
-    return db.paginate(query, page=max(page, 1), per_page=25, error_out=False)
+    return keyset.paged(query, AccessRequest, after=after, before=before, per_page=per_page)
 
 
 def refusal_to_request(user: User, agency: Agency) -> str | None:
@@ -280,15 +291,30 @@ def awaiting(user: User) -> list[Awaiting]:
     """For the lead agency's admins: accounts ready to issue. For the agency's ED and
     security officer: every request in progress, with what it still lacks."""
     if user.role == "ssf_admin":
-        query = select(AccessRequest).where(AccessRequest.state == "in_progress")
+        # Only a request whose signed user agreement the agency approved can be ready (gate
+        # c, gates._user_agreement): the database leaves out the others, so the gates are
+        # checked for the few near issuing, not for every request in the state.
+        query = (
+            select(AccessRequest)
+            .join(Onboarding, Onboarding.access_request_id == AccessRequest.id)
+            .where(
+                AccessRequest.state == "in_progress",
+                Onboarding.document_id.is_not(None),
+                Onboarding.user_signed_at.is_not(None),
+                Onboarding.approved_at.is_not(None),
+            )
+        )
     elif not user.is_lead and _agency_manager(user):
         query = select(AccessRequest).where(
             AccessRequest.state == "in_progress", AccessRequest.agency_id == user.agency_id
         )
     else:
         return []
+    query = query.options(
+        joinedload(AccessRequest.agency), joinedload(AccessRequest.onboarding)
+    ).order_by(AccessRequest.id)
     items = []
-    for row in db.session.scalars(query.order_by(AccessRequest.id)):
+    for row in db.session.scalars(query):
         checked = gates.for_request(row)
         ready = gates.all_met(checked)
         if user.is_lead and not ready:

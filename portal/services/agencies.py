@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from portal import clock
 from portal.extensions import db
 from portal.models import Agency, SecurityOfficerDesignation, SignerDesignation, User
-from portal.services import audit, auth
+from portal.services import audit, auth, keyset
 from portal.services.access import RequestInfo, is_lead_staff, require_agency_visible, require_role
 from portal.services.errors import NotFound, ServiceError
 from portal.services.lead import lead_agency_name
@@ -138,11 +138,22 @@ def _snapshot(agency: Agency) -> dict:
     }
 
 
-def list_agencies(viewer: User, *, page: int = 1, per_page: int = 25):
-    query = select(Agency).where(Agency.is_lead.is_(False)).order_by(Agency.legal_name)
+def list_agencies(
+    viewer: User, *, after: int | None = None, before: int | None = None, per_page: int = 25
+) -> keyset.Page:
+    """One page of the partner agencies `viewer` may see, by legal name."""
+    query = select(Agency).where(Agency.is_lead.is_(False))
     if not is_lead_staff(viewer):
         query = query.where(Agency.id == viewer.agency_id)
-    return db.paginate(query, page=max(page, 1), per_page=per_page, error_out=False)
+    return keyset.paged(
+        query,
+        Agency,
+        after=after,
+        before=before,
+        per_page=per_page,
+        key=Agency.legal_name,
+        descending=False,
+    )
 
 
 def get(viewer: User, agency_id: int) -> Agency:

@@ -8,13 +8,24 @@ the transition, document version, audit event and e-mails are recorded together.
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import defer, joinedload, selectinload
 
 from portal import clock
 from portal.extensions import db
-from portal.models import OPEN_STATES, Agency, Agreement, User
+from portal.models import OPEN_STATES, Agency, Agreement, AgreementTemplate, Document, User
 from portal.notify import outbox
 from portal.processes import Awaiting, Process
-from portal.services import agencies, auth, cases, documents, lead, links, signing, templates
+from portal.services import (
+    agencies,
+    auth,
+    cases,
+    documents,
+    keyset,
+    lead,
+    links,
+    signing,
+    templates,
+)
 from portal.services import awaiting as waits
 from portal.services.access import RequestInfo, is_lead_staff, require_agency_visible, require_role
 from portal.services.errors import Conflict, NotFound, ServiceError
@@ -34,19 +45,49 @@ def get(viewer: User, agreement_id: int) -> Agreement:
     return agreement
 
 
-def for_agency(viewer: User, agency_id: int) -> list[Agreement]:
+def _listed():
+    """Agreements as a list shows them: without their filled text (about 21 KB each), with
+    what each row shows loaded in the same few queries."""
+    return select(Agreement).options(
+        defer(Agreement.filled_text),
+        joinedload(Agreement.agency),
+        joinedload(Agreement.template).load_only(
+            AgreementTemplate.version, AgreementTemplate.revised_date
+        ),
+        selectinload(Agreement.document).selectinload(Document.versions),
+        selectinload(Agreement.certificate).selectinload(Document.versions),
+    )
+
+
+def for_agency(
+    viewer: User,
+    agency_id: int,
+    *,
+    after: int | None = None,
+    before: int | None = None,
+    per_page: int = 25,
+) -> keyset.Page:
+    """One page of an agency's agreements, newest first."""
     require_agency_visible(viewer, agency_id)
-    query = select(Agreement).where(Agreement.agency_id == agency_id).order_by(Agreement.id.desc())
-    return list(db.session.scalars(query))
+    query = _listed().where(Agreement.agency_id == agency_id)
+    return keyset.paged(query, Agreement, after=after, before=before, per_page=per_page)
 
 
-def list_for(viewer: User, *, state: str = "", page: int = 1, per_page: int = 25):
-    query = select(Agreement).order_by(Agreement.id.desc())
+def list_for(
+    viewer: User,
+    *,
+    state: str = "",
+    after: int | None = None,
+    before: int | None = None,
+    per_page: int = 25,
+) -> keyset.Page:
+    """One page of the agreements `viewer` may see, newest first."""
+    query = _listed()
     if not is_lead_staff(viewer):
         query = query.where(Agreement.agency_id == viewer.agency_id)
     if state:
         query = query.where(Agreement.state == state)
-    return db.paginate(query, page=max(page, 1), per_page=per_page, error_out=False)
+    return keyset.paged(query, Agreement, after=after, before=before, per_page=per_page)
 
 
 def in_effect(agency: Agency) -> Agreement | None:
@@ -68,19 +109,39 @@ def _open_agreement(agency: Agency) -> Agreement | None:
     return db.session.scalar(query)
 
 
-def context(agreement: Agreement, user: User) -> dict[str, object]:
-    """The facts the machine's guards read, computed here from the records."""
+def context(
+    agreement: Agreement, user: User, in_effect_ids: dict[int, int] | None = None
+) -> dict[str, object]:
+    """The facts the machine's guards read, computed here from the records. A list of
+    agreements passes `in_effect_ids` (agency id → its agreement in effect, `_in_effect_ids`)
+    read once for all of them, rather than a query per agreement."""
     agency = agreement.agency
+    if in_effect_ids is None:
+        effective_other = _effective_other(agency, agreement) is not None
+    else:
+        effective_other = in_effect_ids.get(agency.id, agreement.id) != agreement.id
     return {
         "agency_eligible": agencies.refusal_to_partner(agency.vawa_provider) is None,
-        "agency_has_agreement_in_effect": _effective_other(agency, agreement) is not None,
+        "agency_has_agreement_in_effect": effective_other,
         "actor_is_authorized_signer": agencies.may_sign_for(user, agency),
         "esign_consent": user.esign_consent_at is not None,
     }
 
 
-def _page_context(agreement: Agreement, user: User) -> dict[str, object]:
-    ctx = context(agreement, user)
+def _in_effect_ids(agency_ids: set[int]) -> dict[int, int]:
+    """Agency id → the id of its agreement in effect, for these agencies, in one query."""
+    if not agency_ids:
+        return {}
+    query = select(Agreement.agency_id, Agreement.id).where(
+        Agreement.state == "effective", Agreement.agency_id.in_(agency_ids)
+    )
+    return {agency_id: agreement_id for agency_id, agreement_id in db.session.execute(query)}
+
+
+def _page_context(
+    agreement: Agreement, user: User, in_effect_ids: dict[int, int] | None = None
+) -> dict[str, object]:
+    ctx = context(agreement, user, in_effect_ids)
     # Consent is given on the signing page itself, so it never blocks opening that page.
     ctx["esign_consent"] = True
     return ctx
@@ -311,12 +372,20 @@ def awaiting(user: User) -> list[Awaiting]:
     states = waits.states_for(AGREEMENT, user.role)
     if not states:
         return []
-    query = select(Agreement).where(Agreement.state.in_(states))
+    query = (
+        select(Agreement)
+        .where(Agreement.state.in_(states))
+        .options(defer(Agreement.filled_text), joinedload(Agreement.agency))
+    )
     if not is_lead_staff(user):
         query = query.where(Agreement.agency_id == user.agency_id)
+    rows = list(db.session.scalars(query.order_by(Agreement.id)))
+    # The guards' facts for every row at once: one query, not one per agreement.
+    in_effect_ids = _in_effect_ids({row.agency_id for row in rows})
     items = []
-    for agreement in db.session.scalars(query.order_by(Agreement.id)):
-        steps = waits.awaited_steps(AGREEMENT, options(agreement, user))
+    for agreement in rows:
+        ctx = _page_context(agreement, user, in_effect_ids)
+        steps = waits.awaited_steps(AGREEMENT, cases.options(AGREEMENT, agreement, user, ctx))
         if not steps:
             continue
         label = AGREEMENT.event(steps[0].event).label

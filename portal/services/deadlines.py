@@ -10,6 +10,7 @@ writer serialises.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -157,6 +158,29 @@ def pending_for(case_type: str, case_id: int) -> list[Deadline]:
         .order_by(Deadline.due_at)
     )
     return list(db.session.scalars(query))
+
+
+def pending_for_cases(case_type: str, case_ids: Iterable[int]) -> dict[int, list[Deadline]]:
+    """`pending_for` of many cases of one type in one query (a list, the home page): case
+    id → its pending deadlines, soonest first; a case with none is absent."""
+    ids = set(case_ids)
+    if not ids:
+        return {}
+    query = (
+        select(Deadline)
+        .where(
+            Deadline.case_type == case_type,
+            Deadline.case_id.in_(ids),
+            Deadline.fired_at.is_(None),
+            Deadline.cancelled_at.is_(None),
+            Deadline.event != REMINDER,
+        )
+        .order_by(Deadline.due_at)
+    )
+    found: dict[int, list[Deadline]] = {}
+    for row in db.session.scalars(query):
+        found.setdefault(row.case_id, []).append(row)
+    return found
 
 
 # --- the sweep -----------------------------------------------------------------------------

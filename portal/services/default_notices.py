@@ -9,11 +9,11 @@ Cures submitted within the period, and deciding on them, are in `cures`.
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal import clock
 from portal.extensions import db
-from portal.models import User
+from portal.models import Agreement, User
 from portal.models.remedies import DefaultNotice
 from portal.processes import Awaiting, Process, RuleSetting
 from portal.services import (
@@ -320,7 +320,12 @@ def awaiting(user: User) -> list[Awaiting]:
     query = (
         select(DefaultNotice)
         .where(DefaultNotice.state.in_(states))
-        .options(selectinload(DefaultNotice.cures))
+        # What each item names, in the same query: not a query per notice.
+        .options(
+            selectinload(DefaultNotice.cures),
+            joinedload(DefaultNotice.agency),
+            joinedload(DefaultNotice.agreement).load_only(Agreement.reference),
+        )
     )
     if not access.is_lead_staff(user):
         query = query.where(DefaultNotice.agency_id == user.agency_id)

@@ -153,6 +153,7 @@ def play_journey(out: Path) -> list[Path]:
     )
     assessment, separated = _separations_and_assessment(newcomer)
     signed = {"password": DEMO_PASSWORD, "intent": True, "consent": True, "request": DEMO_REQUEST}
+    handover = _reallocation(admin)
 
     cured = default_notices.give(
         signatory,
@@ -202,6 +203,7 @@ def play_journey(out: Path) -> list[Path]:
     written += _write(out, lapsed.document, f"{lapsed.reference}-notice-of-default")
     written += _write(out, lapsed.declaration, f"{lapsed.reference}-declaration-of-termination")
     written += _write(out, notice.document, f"{notice.reference}-notice-of-termination")
+    written += _write(out, handover.document, f"{handover.reference}-hand-over-receipt")
     newcomer = db.session.get(AccessRequest, newcomer.id)
     written += _write(
         out, newcomer.onboarding.document, f"{newcomer.reference}-hmis-user-agreement"
@@ -330,3 +332,40 @@ def write_documents(agreement: Agreement, out: Path) -> list[Path]:
     root.write_bytes(runtime.pki().root_pem())
     written.append(root)
     return written
+
+
+def _reallocation(admin: User):
+    """SSF reallocates River City's Rapid Re-Housing program to Northgate (VIII.B.7): River
+    City records the delivery of the signed consent forms, Northgate confirms receipt, and
+    both executive directors sign the receipt."""
+    from datetime import date
+
+    from portal.services import programs, reallocation_receipt, reallocations
+    from portal.services.timefmt import local_date
+
+    river = _user(PARTNERS[0]["ed"][2])
+    northgate = _user(PARTNERS[1]["ed"][2])
+    program = programs.add(
+        admin,
+        river.agency_id,
+        name="Rapid Re-Housing",
+        funding_source="HUD CoC Program",
+        hud_grant_number="CA0123L9T012400",
+        start_date=date(2019, 7, 1),
+        request=DEMO_REQUEST,
+    )
+    row = reallocations.open_(
+        admin,
+        program.id,
+        acquiring_agency_id=northgate.agency_id,
+        reason="The CoC's ranking moved the grant to Northgate Family Services.",
+        request=DEMO_REQUEST,
+    )
+    delivery = reallocations.Delivery(
+        count=57, method="secure_courier", delivered_on=local_date(clock.now())
+    )
+    reallocations.record_delivery(river, row.id, delivery, request=DEMO_REQUEST)
+    reallocation_receipt.confirm_receipt(northgate, row.id, request=DEMO_REQUEST)
+    signature = {"password": DEMO_PASSWORD, "intent": True, "consent": True}
+    reallocation_receipt.sign(river, row.id, **signature, request=DEMO_REQUEST)
+    return reallocation_receipt.sign(northgate, row.id, **signature, request=DEMO_REQUEST)

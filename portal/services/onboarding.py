@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from portal import clock
 from portal.extensions import db
@@ -263,15 +264,22 @@ def awaiting(user: User) -> list[Awaiting]:
         query = select(Onboarding).where(own | (managed & (Onboarding.user_id != user.id)))
     else:
         query = select(Onboarding).where(own)
+    rows = list(
+        db.session.scalars(query.options(joinedload(Onboarding.user)).order_by(Onboarding.id))
+    )
+    # Deadlines and last steps of every row at once, not two queries per onboarding.
+    ids = [row.id for row in rows]
+    pendings = deadlines.pending_for_cases(ONBOARDING.name, ids)
+    entered = cases.last_entered(ONBOARDING.name, ids)
     items: list[Awaiting] = []
-    for onboarding in db.session.scalars(query.order_by(Onboarding.id)):
-        pending = deadlines.pending_for(ONBOARDING.name, onboarding.id)
+    for onboarding in rows:
+        pending = pendings.get(onboarding.id, [])
         items.append(
             Awaiting(
                 case=onboarding,
                 title=_awaiting_title(onboarding, user),
                 url=f"/onboarding/{onboarding.id}",
-                since=cases.history(ONBOARDING.name, onboarding.id)[-1].at,
+                since=entered[onboarding.id],
                 due_at=pending[0].due_at if pending else None,
                 rule=pending[0].rule_text if pending else "",
             )

@@ -23,6 +23,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from portal import clock
 from portal.extensions import db
@@ -91,7 +92,11 @@ def lapsed_of(user: User) -> Recertification | None:
 def lapsed_users() -> list[Recertification]:
     """Every lapsed recertification, oldest lapse first: the HMIS accounts the lead agency
     deactivates in the HMIS until their users renew (for its list of accounts to deactivate)."""
-    query = select(Recertification).where(Recertification.state == "lapsed")
+    query = (
+        select(Recertification)
+        .where(Recertification.state == "lapsed")
+        .options(joinedload(Recertification.user))
+    )
     return list(db.session.scalars(query.order_by(Recertification.lapses_at, Recertification.id)))
 
 
@@ -288,6 +293,7 @@ def awaiting(user: User) -> list[Awaiting]:
             Recertification.user_agreement_renewed_at.is_(None),
             Recertification.user_id != user.id,
         )
+        query = query.options(joinedload(Recertification.user))
         for row in db.session.scalars(query.order_by(Recertification.id)):
             items.append(_item(row, f"Approve the renewed user agreement of {row.user.name}"))
     if user.role == "ssf_admin":

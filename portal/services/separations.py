@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from portal import clock, sessions
 from portal.extensions import db
@@ -341,7 +342,12 @@ def awaiting(user: User) -> list[Awaiting]:
     states = waits.states_for(SEPARATION, user.role)
     if not states:
         return []
-    query = select(Separation).where(Separation.state.in_(states)).order_by(Separation.id)
+    query = (
+        select(Separation)
+        .where(Separation.state.in_(states))
+        .options(joinedload(Separation.user), joinedload(Separation.agency))
+        .order_by(Separation.id)
+    )
     items = []
     for row in db.session.scalars(query):
         if not waits.awaited_steps(SEPARATION, cases.options(SEPARATION, row, user, {})):

@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from portal import runtime
+from portal.extensions import db
 from portal.models import Agreement, Document, SigningIdentity, User
-from portal.services import audit, cases, documents, identities, standing
+from portal.services import audit, audit_chain, cases, documents, identities, standing
 from portal.services.access import RequestInfo
 from portal.services.errors import ServiceError
 from portal.services.lead import lead_agency_name
@@ -153,6 +154,7 @@ def completion_certificate(agreement: Agreement, now: datetime) -> Document:
         events=events,
         documents=versions,
         generated_at=local_datetime(now),
+        audit_head=audit_chain.head(db.session(), including_own=True).describe(),
     )
     try:
         sealed = runtime.signer().seal(pdf, reason="Certificate of completion")

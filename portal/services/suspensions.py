@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from portal import clock, sessions
 from portal.extensions import db
@@ -155,7 +156,12 @@ def awaiting(user: User) -> list[Awaiting]:
     states = waits.states_for(SUSPENSION, user.role)
     if not states:
         return []
-    query = select(Suspension).where(Suspension.state.in_(states)).order_by(Suspension.id)
+    query = (
+        select(Suspension)
+        .where(Suspension.state.in_(states))
+        .options(joinedload(Suspension.user), joinedload(Suspension.agency))
+        .order_by(Suspension.id)
+    )
     items = []
     for suspension in db.session.scalars(query):
         steps = waits.awaited_steps(SUSPENSION, cases.options(SUSPENSION, suspension, user, {}))

@@ -13,12 +13,12 @@ from forms.access_requests import (
     WithdrawForm,
 )
 from portal import clock
-from portal.services import access_requests, agencies, cases, fees, gates, security_officers
+from portal.services import access_requests, agencies, fees, gates, security_officers
 from portal.services.errors import ServiceError
 from portal.services.timefmt import local_date
-from portal.views.common import page_arg, refuse, request_info, version_of
+from portal.views import pictures
+from portal.views.common import cursor_args, refuse, request_info, version_of
 from workflows.access_request import ACCESS_REQUEST
-from workflows.diagram import render_svg
 
 bp = Blueprint("access_requests", __name__)
 
@@ -30,7 +30,7 @@ def index():
     if state and state not in {s.name for s in ACCESS_REQUEST.states}:
         state = ""
     try:
-        page = access_requests.list_for(current_user, state=state, page=page_arg())
+        page = access_requests.list_for(current_user, state=state, **cursor_args())
     except ServiceError as err:
         refuse(err)
         return redirect(url_for("home.index"))
@@ -89,8 +89,7 @@ def show(request_id: int):
         refusal_to_issue=access_requests.refusal_to_issue(row),
         steps=access_requests.next_steps(row, current_user),
         roles=access_requests.HMIS_ROLES,
-        history=cases.history(ACCESS_REQUEST.name, row.id),
-        diagram=render_svg(ACCESS_REQUEST, row.state),
+        **pictures.history_and_diagram(ACCESS_REQUEST, row.id, row.state),
         issue_form=issue_form,
         withdraw_form=WithdrawForm(),
     )

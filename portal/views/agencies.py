@@ -5,7 +5,7 @@ from forms.agencies import AgencyForm, DesignateForm
 from forms.agreements import ActionForm
 from portal.services import agencies, agency_access, agreements
 from portal.services.errors import ServiceError
-from portal.views.common import page_arg, refuse, request_info
+from portal.views.common import cursor_args, refuse, request_info
 from portal.views.remedies import suspensions_of
 
 bp = Blueprint("agencies", __name__, url_prefix="/agencies")
@@ -14,7 +14,7 @@ bp = Blueprint("agencies", __name__, url_prefix="/agencies")
 @bp.get("/")
 @login_required
 def index():
-    page = agencies.list_agencies(current_user, page=page_arg())
+    page = agencies.list_agencies(current_user, **cursor_args())
     return render_template(
         "agencies/index.html",
         page=page,
@@ -61,7 +61,7 @@ def show(agency_id: int):
     return render_template(
         "agencies/show.html",
         agency=agency,
-        agreements=agreements.for_agency(current_user, agency_id),
+        agreements=agreements.for_agency(current_user, agency_id, **cursor_args()),
         designation=agencies.designated_signer(agency),
         ineligible=agencies.refusal_to_partner(agency.vawa_provider),
         may_start=agreements.refusal_to_start(current_user, agency) is None,

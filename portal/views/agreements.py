@@ -2,11 +2,11 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from forms.agreements import ActionForm, ReasonForm, SignForm
-from portal.services import agreement_signatures, agreements, cases, next_steps, notice_steps
+from portal.services import agreement_signatures, agreements, next_steps, notice_steps
 from portal.services.errors import ServiceError
-from portal.views.common import page_arg, refuse, request_info, version_of
+from portal.views import pictures
+from portal.views.common import cursor_args, refuse, request_info, version_of
 from workflows.agreement import AGREEMENT
-from workflows.diagram import render_svg
 
 bp = Blueprint("agreements", __name__, url_prefix="/agreements")
 
@@ -14,7 +14,7 @@ bp = Blueprint("agreements", __name__, url_prefix="/agreements")
 @bp.get("/")
 @login_required
 def index():
-    page = agreements.list_for(current_user, page=page_arg())
+    page = agreements.list_for(current_user, **cursor_args())
     return render_template("agreements/index.html", page=page)
 
 
@@ -46,8 +46,7 @@ def show(agreement_id: int):
         agreement=agreement,
         machine=AGREEMENT,
         steps=agreements.next_steps(agreement, current_user),
-        history=cases.history("agreement", agreement.id),
-        diagram=render_svg(AGREEMENT, agreement.state),
+        **pictures.history_and_diagram(AGREEMENT, agreement.id, agreement.state),
         remedies=notice_steps.on_agreement(current_user, agreement),
         action_form=ActionForm(lock_version=agreement.lock_version),
         reason_form=ReasonForm(lock_version=agreement.lock_version),

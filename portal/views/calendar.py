@@ -1,15 +1,16 @@
-"""SSF's holiday calendar, and a calculator for when a notice period ends."""
+"""SSF's holiday calendar, a calculator for when a notice period ends, every deadline on a
+month calendar, and each person's ICS feed at a secret, revocable address."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from forms.agreements import ActionForm
 from forms.remedies import CalculatorForm, HolidayForm
 from portal import clock
-from portal.services import deadlines, holidays
-from portal.services.errors import ServiceError
+from portal.services import calendar_feeds, deadline_calendar, deadlines, holidays, links
+from portal.services.errors import NotFound, ServiceError
 from portal.services.timefmt import local_date
 from portal.views.common import refuse, request_info
 from workflows.calendar import DeadlineRule
@@ -93,4 +94,81 @@ def calculator():
         result=result,
         cure_rule=deadlines.rule("cure_period"),
         termination_rule=deadlines.rule("termination_notice"),
+    )
+
+
+def _month_arg() -> int:
+    raw = request.args.get("month", "")
+    if raw.isdigit() and 1 <= int(raw) <= 12:
+        return int(raw)
+    return local_date(clock.now()).month
+
+
+@bp.get("/calendar/")
+@login_required
+def month():
+    """The month's deadlines: a grid on a wide screen, a list on a phone."""
+    now = clock.now()
+    try:
+        shown = deadline_calendar.month_of(current_user, _year_arg(), _month_arg(), now)
+    except ServiceError as err:
+        refuse(err)
+        return redirect(url_for("home.index"))
+    return render_template("calendar/month.html", month=shown)
+
+
+@bp.get("/calendar/feed")
+@login_required
+def feed():
+    return render_template(
+        "calendar/feed.html",
+        feed=calendar_feeds.active(current_user),
+        form=ActionForm(),
+        address=None,
+    )
+
+
+@bp.post("/calendar/feed")
+@login_required
+def feed_create():
+    form = ActionForm()
+    if not form.validate_on_submit():
+        flash("The form had expired; try again.", "danger")
+        return redirect(url_for("calendar.feed"))
+    try:
+        token = calendar_feeds.create(current_user, request_info())
+    except ServiceError as err:
+        refuse(err)
+        return redirect(url_for("calendar.feed"))
+    address = links.page(url_for("calendar.feed_ics", token=token))
+    return render_template(
+        "calendar/feed.html", feed=calendar_feeds.active(current_user), form=form, address=address
+    )
+
+
+@bp.post("/calendar/feed/revoke")
+@login_required
+def feed_revoke():
+    form = ActionForm()
+    if form.validate_on_submit():
+        try:
+            revoked = calendar_feeds.revoke(current_user, request_info())
+        except ServiceError as err:
+            refuse(err)
+        else:
+            flash("The old address no longer works." if revoked else "You had no feed.", "info")
+    return redirect(url_for("calendar.feed"))
+
+
+@bp.get("/calendar/feed/<token>.ics")
+def feed_ics(token: str):
+    """No sign-in: the secret address is the key. Unknown or revoked: 404."""
+    try:
+        body = calendar_feeds.ics(token)
+    except NotFound:
+        abort(404)
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={"Cache-Control": "private, no-store", "Content-Disposition": "inline"},
     )

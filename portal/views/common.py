@@ -35,3 +35,14 @@ def version_of(form) -> int | None:
 def page_arg() -> int:
     raw = request.args.get("page", "1")
     return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+
+
+def cursor_args() -> dict[str, int | None]:
+    """A keyset page's cursor from the query string (?after=ID or ?before=ID), for
+    portal/services/keyset.py; anything else is ignored."""
+
+    def number(name: str) -> int | None:
+        raw = request.args.get(name, "")
+        return int(raw) if raw.isdigit() and 0 < int(raw) < 2**31 else None
+
+    return {"after": number("after"), "before": number("before")}

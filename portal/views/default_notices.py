@@ -11,12 +11,12 @@ from flask_login import current_user, login_required
 from forms.agreements import ActionForm, ReasonForm
 from forms.remedies import CureForm, DeclarationForm, DefaultNoticeForm
 from portal.models.remedies import DefaultNotice
-from portal.services import cases, cures, default_notices, notice_steps
+from portal.services import cures, default_notices, notice_steps
 from portal.services.errors import ServiceError
+from portal.views import pictures
 from portal.views.common import refuse, request_info
 from portal.views.giving import give_page
 from workflows.default_notice import DEFAULT_NOTICE
-from workflows.diagram import render_svg
 
 bp = Blueprint("default_notices", __name__, url_prefix="/notices/default")
 
@@ -79,8 +79,7 @@ def _page(notice: DefaultNotice, cure_form: CureForm):
         steps=notice_steps.default_notice(notice, current_user),
         period=notice_steps.cure_period(notice),
         parties=notice_steps.parties(notice),
-        history=cases.history("default_notice", notice.id),
-        diagram=render_svg(DEFAULT_NOTICE, notice.state),
+        **pictures.history_and_diagram(DEFAULT_NOTICE, notice.id, notice.state),
         cure_form=cure_form,
         action_form=ActionForm(),
         reason_form=ReasonForm(),

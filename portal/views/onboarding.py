@@ -10,11 +10,11 @@ from forms.onboarding import (
     ReopenTrainingForm,
     SignUserAgreementForm,
 )
-from portal.services import cases, onboarding, onboarding_page, participation, user_agreements
+from portal.services import onboarding, onboarding_page, participation, user_agreements
 from portal.services.errors import ServiceError
 from portal.views import auth as auth_views
+from portal.views import pictures
 from portal.views.common import refuse, request_info
-from workflows.diagram import render_svg
 from workflows.onboarding import ONBOARDING
 
 bp = Blueprint("onboarding", __name__)
@@ -33,8 +33,7 @@ def show(onboarding_id: int):
         view=view,
         ob=view.onboarding,
         machine=ONBOARDING,
-        history=cases.history(ONBOARDING.name, onboarding_id),
-        diagram=render_svg(ONBOARDING, view.onboarding.state),
+        **pictures.history_and_diagram(ONBOARDING, onboarding_id, view.onboarding.state),
         sign_form=SignUserAgreementForm(),
         approve_form=ApproveUserAgreementForm(),
         button_form=ButtonForm(),

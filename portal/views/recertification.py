@@ -18,11 +18,11 @@ from forms.recertification import (
     SignAssessmentForm,
     SignRenewalForm,
 )
-from portal.services import cases, recertification, recertification_campaign, self_assessments
+from portal.services import recertification, recertification_campaign, self_assessments
 from portal.services import recertification_renewal as renewal
 from portal.services.errors import ServiceError
+from portal.views import pictures
 from portal.views.common import page_arg, refuse, request_info
-from workflows.diagram import render_svg
 from workflows.recertification import RECERTIFICATION
 from workflows.self_assessment import SELF_ASSESSMENT
 
@@ -133,8 +133,7 @@ def show(recertification_id: int):
         view=view,
         row=view.row,
         machine=RECERTIFICATION,
-        history=cases.history(RECERTIFICATION.name, recertification_id),
-        diagram=render_svg(RECERTIFICATION, view.row.state),
+        **pictures.history_and_diagram(RECERTIFICATION, recertification_id, view.row.state),
         sign_form=SignRenewalForm(),
         approve_form=ApproveRenewalForm(),
         close_form=CloseForm(),
@@ -264,7 +263,7 @@ def assessment(assessment_id: int):
         needs_consent=current_user.esign_consent_at is None,
         form=SignAssessmentForm(),
         state_label=SELF_ASSESSMENT.state(row.state).label,
-        history=cases.history(SELF_ASSESSMENT.name, assessment_id),
+        **pictures.history_and_diagram(SELF_ASSESSMENT, assessment_id, row.state),
         machine=SELF_ASSESSMENT,
     )
 

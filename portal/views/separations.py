@@ -7,10 +7,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from forms.separations import ExportForm, HmisDeactivatedForm, SeparationForm
-from portal.services import agencies, cases, reconciliation, separations
+from portal.services import agencies, reconciliation, separations
 from portal.services.errors import ServiceError
+from portal.views import pictures
 from portal.views.common import page_arg, refuse, request_info, version_of
-from workflows.diagram import render_svg
 from workflows.separation import SEPARATION
 
 bp = Blueprint("separations", __name__)
@@ -87,8 +87,7 @@ def show(separation_id: int):
         row=row,
         machine=SEPARATION,
         steps=separations.next_steps(row, current_user),
-        history=cases.history("separation", row.id),
-        diagram=render_svg(SEPARATION, row.state),
+        **pictures.history_and_diagram(SEPARATION, row.id, row.state),
         form=HmisDeactivatedForm(lock_version=row.lock_version),
     )
 

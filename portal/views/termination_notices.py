@@ -7,11 +7,11 @@ from flask_login import current_user, login_required
 
 from forms.agreements import ReasonForm
 from forms.remedies import TerminationNoticeForm
-from portal.services import cases, notice_steps, terminations
+from portal.services import notice_steps, terminations
 from portal.services.errors import ServiceError
+from portal.views import pictures
 from portal.views.common import refuse, request_info
 from portal.views.giving import give_page
-from workflows.diagram import render_svg
 from workflows.termination_notice import TERMINATION_NOTICE
 
 bp = Blueprint("termination_notices", __name__, url_prefix="/notices/termination")
@@ -58,8 +58,7 @@ def show(notice_id: int):
         steps=notice_steps.termination_notice(notice, current_user),
         period=notice_steps.notice_period(notice),
         parties=notice_steps.parties(notice),
-        history=cases.history("termination_notice", notice.id),
-        diagram=render_svg(TERMINATION_NOTICE, notice.state),
+        **pictures.history_and_diagram(TERMINATION_NOTICE, notice.id, notice.state),
         reason_form=ReasonForm(),
     )
 

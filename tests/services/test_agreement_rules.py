@@ -26,7 +26,7 @@ def test_vawa_provider_on_record_cannot_start_an_agreement(app, cast):
     with pytest.raises(ServiceError) as refused:
         agreements.create(cast.admin, cast.agency.id, REQ)
     assert refused.value.message == agencies.refusal_to_partner(True)
-    assert agreements.for_agency(cast.admin, cast.agency.id) == []
+    assert agreements.for_agency(cast.admin, cast.agency.id).items == []
 
 
 def test_vawa_provider_on_record_cannot_be_sent_its_draft(app, cast):
@@ -85,7 +85,7 @@ def test_another_agencys_people_cannot_see_or_act(app, cast):
         _sign(cast.other_ed, agreement)
     with pytest.raises(NotFound):
         agencies.get(cast.other_ed, cast.agency.id)
-    assert agreements.list_for(cast.other_ed).total == 0
+    assert agreements.list_for(cast.other_ed).items == []
 
 
 def test_wrong_password_signs_nothing(app, cast):

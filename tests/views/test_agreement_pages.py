@@ -122,7 +122,8 @@ def test_audit_log_is_for_ssf_staff_and_auditors(client, app, cast, auth):
     auth.login("audit@ssf.test")
     page = client.get("/audit/?action=agreement.send")
     html = page.get_data(as_text=True)
-    assert "agreement.send" in html and "draft" in html and "sent" in html
+    # In words (tests/views/test_audit_pages.py has the rest): the step and its change.
+    assert "Send for signature" in html and "State: Draft → Awaiting the executive" in html
     auth.logout()
     auth.login("ed@hope.test")
     assert client.get("/audit/").status_code == 302
