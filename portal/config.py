@@ -183,7 +183,7 @@ class Config:
         self.RATELIMIT_STORAGE_URI: str | None = None  # from REDIS_URL, after the overrides
         self.RATELIMIT_HEADERS_ENABLED = True
         # Redis down: count in memory meanwhile rather than refuse every sign-in.
-        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED: bool | None = None  # with Redis only
         self.THROTTLE_ENABLED = _bool("THROTTLE_ENABLED", True)
         self.LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", "10 per minute")
         self.VERIFY_RATE_LIMIT = env("VERIFY_RATE_LIMIT", "20 per minute")
@@ -205,7 +205,14 @@ class Config:
         self.ARGON2_FAST = False  # tests set True: cheap hashing, same algorithm
         for key, value in overrides.items():
             setattr(self, key, value)
-        self.RATELIMIT_STORAGE_URI = self.RATELIMIT_STORAGE_URI or self.REDIS_URL or "memory://"
+        # In memory: the portal's own store (portal/throttle.py), whose expiry timers never
+        # hold up a process that ends.
+        self.RATELIMIT_STORAGE_URI = (
+            self.RATELIMIT_STORAGE_URI or self.REDIS_URL or "portal-memory://"
+        )
+        # A fallback store is the library's own in-memory one: needed only beside Redis.
+        if self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED is None:
+            self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = bool(self.REDIS_URL)
         if self.PORTAL_ENV == "production":
             self.refuse_unsafe()
             return

@@ -142,9 +142,13 @@ def test_redis_url_chooses_the_throttles_storage(monkeypatch):
     from portal.config import Config
 
     monkeypatch.setenv("REDIS_URL", REDIS_URL)
-    assert Config(SECRET_KEY="x").RATELIMIT_STORAGE_URI == REDIS_URL
+    with_redis = Config(SECRET_KEY="x")
+    assert with_redis.RATELIMIT_STORAGE_URI == REDIS_URL
+    assert with_redis.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED is True  # Redis down: memory
     monkeypatch.delenv("REDIS_URL")
-    assert Config(SECRET_KEY="x").RATELIMIT_STORAGE_URI == "memory://"
+    alone = Config(SECRET_KEY="x")
+    assert alone.RATELIMIT_STORAGE_URI == "portal-memory://"
+    assert alone.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED is False
     assert Config(SECRET_KEY="x", REDIS_URL=REDIS_URL).RATELIMIT_STORAGE_URI == REDIS_URL
 
 
@@ -208,3 +212,15 @@ def test_a_reset_token_is_no_invitation(app, cast):
     [row] = db.session.scalars(select(Invitation)).all()
     assert row.purpose == "reset"
     assert row.expires_at - row.created_at == timedelta(hours=app.config["RESET_HOURS"])
+
+
+def test_the_in_memory_store_never_holds_a_process_at_exit():
+    """Its expiry timer is a daemon thread: a command that made an app ends at once."""
+    from limits.storage import storage_from_string
+
+    from portal.throttle import QuietMemoryStorage
+
+    store = storage_from_string("portal-memory://")
+    assert isinstance(store, QuietMemoryStorage)
+    store.incr("k", 60)
+    assert store.timer.daemon and store.get("k") == 1
