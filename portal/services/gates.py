@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from portal.models import AccessRequest
-from portal.services import agreements, fees, standing, training
+from portal.services import agreements, fees, standing, training_progress
 from portal.services.timefmt import local_date, long_date, short_date
 from workflows.agreement import AGREEMENT
 
@@ -102,7 +102,7 @@ def _user_agreement(request_row: AccessRequest) -> Gate:
 
 def _training(request_row: AccessRequest) -> Gate:
     title = "The required courses are completed and their tests passed"
-    required = training.required_progress(request_row.user)
+    required = training_progress.required_progress(request_row.user)
     left = [p for p in required if not p.done]
     if not required:
         return Gate("d", title, True, "No course is required.")

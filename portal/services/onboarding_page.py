@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from portal.models import Deadline, DocumentVersion, Onboarding, User
-from portal.services import deadlines, onboarding, training, user_agreements
+from portal.services import deadlines, onboarding, training_progress, user_agreements
 from portal.services.next_steps import NextSteps, state_of
 from portal.services.timefmt import local_datetime
-from portal.services.training import CourseProgress
+from portal.services.training_progress import CourseProgress
 from workflows.onboarding import ONBOARDING
 
 
@@ -85,7 +85,7 @@ def page(viewer: User, onboarding_id: int) -> OnboardingPage:
         onboarding=row,
         state_label=state_of(row).label,
         checklist=_checklist(row),
-        courses=training.required_progress(row.user),
+        courses=training_progress.required_progress(row.user),
         deadline=deadline,
         deadline_words=words,
         document=document,

@@ -1,10 +1,9 @@
-"""Training and tests (V.E.5–6): what each person has completed and what is left, and the
-tests themselves: started, answered and scored in the portal, or recorded by the lead agency
-from a test taken elsewhere.
+"""Training tests (V.E.5–6): started, answered and scored in the portal, or recorded by the
+lead agency from a test taken elsewhere.
 
-`progress`, `required_progress` and `required_complete` are read by the gates (IV.B.4 (d))
-and the onboarding pages; every result (a submitted test, a recorded score) tells the
-onboarding in the same transaction, so it moves on when the last required course is done.
+What each person has done and what is left is `training_progress` (read by the gates of
+IV.B.4 (d) and the onboarding pages); every result (a submitted test, a recorded score) tells
+the onboarding in the same transaction, so it moves on when the last required course is done.
 Courses and their question banks are kept in `training_admin`, sessions in
 `training_sessions`.
 
@@ -25,15 +24,14 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
 from portal import clock
 from portal.extensions import db
-from portal.models import Course, Question, SessionSeat, TestAttempt, TrainingSession, User
-from portal.services import audit, onboarding
+from portal.models import Course, Question, TestAttempt, User
+from portal.services import audit, onboarding, training_progress
 from portal.services.access import RequestInfo, require_role
 from portal.services.errors import NotFound, ServiceError
 from portal.services.lead import lead_agency_name
@@ -54,81 +52,11 @@ _random = random.SystemRandom()
 _TAKERS = tuple(ROLE_NAMES)
 
 
-@dataclass(frozen=True)
-class CourseProgress:
-    """One course for one person: done or not, and in words what is done or left."""
-
-    course: Course
-    done: bool
-    detail: str
-
-
-def _courses(required_only: bool) -> list[Course]:
-    query = select(Course).where(Course.active.is_(True)).order_by(Course.id)
-    if required_only:
-        query = query.where(Course.required.is_(True))
-    return list(db.session.scalars(query))
-
-
-def _passed_attempt(user: User, course: Course) -> TestAttempt | None:
-    return db.session.scalars(
-        select(TestAttempt)
-        .where(
-            TestAttempt.user_id == user.id,
-            TestAttempt.course_id == course.id,
-            TestAttempt.passed.is_(True),
-        )
-        .order_by(TestAttempt.id)
-    ).first()
-
-
-def attended(user: User, course: Course) -> bool:
-    """Whether the person attended a session of the course (recorded by the lead agency)."""
-    return bool(
-        db.session.scalar(
-            select(SessionSeat.id)
-            .join(TrainingSession)
-            .where(
-                SessionSeat.user_id == user.id,
-                SessionSeat.attended.is_(True),
-                TrainingSession.course_id == course.id,
-            )
-            .limit(1)
-        )
-    )
-
-
-def _progress(user: User, course: Course) -> CourseProgress:
-    passed = _passed_attempt(user, course)
-    was_there = course.session_required is False or attended(user, course)
-    if passed and was_there:
-        return CourseProgress(course, True, f"Test passed with {passed.score} %.")
-    left = [] if was_there else ["attend a session"]
-    if not passed:
-        left.append(f"pass the test ({course.pass_mark} % needed)")
-    return CourseProgress(course, False, "Left to do: " + " and ".join(left) + ".")
-
-
-def progress(user: User) -> list[CourseProgress]:
-    return [_progress(user, course) for course in _courses(required_only=False)]
-
-
-def required_progress(user: User) -> list[CourseProgress]:
-    return [_progress(user, course) for course in _courses(required_only=True)]
-
-
-def required_complete(user: User) -> bool:
-    return all(p.done for p in required_progress(user))
-
-
-def course_progress(user: User, course: Course) -> CourseProgress:
-    return _progress(user, course)
-
-
 def tell_onboarding(user: User, request: RequestInfo) -> None:
     """After any result, in the caller's transaction: the onboarding moves on when the last
     required course is complete."""
-    onboarding.note_training(user, complete=required_complete(user), request=request)
+    complete = training_progress.required_complete(user)
+    onboarding.note_training(user, complete=complete, request=request)
 
 
 # -- reading ---------------------------------------------------------------------------

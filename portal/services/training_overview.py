@@ -18,13 +18,13 @@ from portal.models import (
     TrainingSession,
     User,
 )
-from portal.services import training, training_sessions
+from portal.services import training, training_progress, training_sessions
 
 
 @dataclass(frozen=True)
 class CourseStatus:
     course: Course
-    progress: training.CourseProgress
+    progress: training_progress.CourseProgress
     attempts: list[TestAttempt]
     open_attempt: TestAttempt | None
     # Why "Start the test" is not offered (None: it is, or an attempt is open).
@@ -65,7 +65,7 @@ def _status(user: User, course: Course, role: str) -> CourseStatus:
     open_attempt = next((a for a in attempts if training.is_open(a, now)), None)
     return CourseStatus(
         course=course,
-        progress=training.course_progress(user, course),
+        progress=training_progress.course_progress(user, course),
         attempts=attempts,
         open_attempt=open_attempt,
         refusal=None if open_attempt else training.refusal_to_start(user, course, attempts),

@@ -24,7 +24,7 @@ from portal.services import (
     security_officers,
     signing,
     templates,
-    training,
+    training_progress,
 )
 from portal.services.access import RequestInfo
 from portal.services.errors import ServiceError
@@ -256,7 +256,7 @@ def approve(
         )
         row.approved_at, row.approved_by_id = now, approver.id
         new_user = row.user
-        complete = training.required_complete(new_user)
+        complete = training_progress.required_complete(new_user)
         onboarding.note_training(new_user, complete=complete, request=request)
         _tell_new_user(row, approver, complete)
     return row

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from portal import clock
 from portal.extensions import db
 from portal.models import AuditEvent, Question, TestAttempt
-from portal.services import cases, gates, training, training_admin
+from portal.services import cases, gates, training, training_admin, training_progress
 from portal.services.errors import Forbidden, NotFound, ServiceError
 from portal.services.timefmt import local_date
 from tests.services.helpers import REQ
@@ -32,8 +32,8 @@ def test_the_pass_mark_is_80_percent_and_80_passes(app, cast):
     assert attempt.expires_at == attempt.started_at + timedelta(minutes=row.minutes_per_attempt)
     result = submit(person, attempt, right=4)
     assert (result.score, result.passed) == (80, True)
-    assert training.required_complete(person)
-    assert training.required_progress(person)[0].detail == "Test passed with 80 %."
+    assert training_progress.required_complete(person)
+    assert training_progress.required_progress(person)[0].detail == "Test passed with 80 %."
 
 
 def test_the_score_is_rounded_down_so_79_and_a_half_fails(app):
@@ -48,12 +48,12 @@ def test_a_failed_test_then_a_passed_retake(app, cast):
     person = new_user(cast)
     first = submit(person, training.start_attempt(person, row.id, request=REQ), right=3)
     assert (first.score, first.passed) == (60, False)
-    assert not training.required_complete(person)
-    assert "pass the test (80 % needed)" in training.required_progress(person)[0].detail
+    assert not training_progress.required_complete(person)
+    assert "pass the test (80 % needed)" in training_progress.required_progress(person)[0].detail
     second = training.start_attempt(person, row.id, request=REQ)
     assert second.id != first.id
     assert submit(person, second, right=5).passed
-    assert training.required_complete(person)
+    assert training_progress.required_complete(person)
     with pytest.raises(ServiceError, match="already passed"):
         training.start_attempt(person, row.id, request=REQ)
     actions = db.session.scalars(
@@ -117,7 +117,7 @@ def test_a_submission_after_the_time_limit_is_kept_but_fails(app, cast):
         traveller.shift(timedelta(seconds=1))
         result = submit(person, attempt, right=5)
     assert (result.score, result.passed, result.note) == (100, False, training.LATE_NOTE)
-    assert not training.required_complete(person)
+    assert not training_progress.required_complete(person)
 
 
 def test_an_attempt_never_submitted_fails_when_its_time_is_up(app, cast):
@@ -225,7 +225,7 @@ def test_a_recorded_score_counts_like_a_portal_attempt(app, cast):
         cast.admin, person.id, row.id, 85, today, "<b>Retake</b> in class", request=REQ
     )
     assert passed.passed and passed.note == "<b>Retake</b> in class"
-    assert training.required_complete(person)
+    assert training_progress.required_complete(person)
     with pytest.raises(ServiceError, match="already passed"):
         training.record_score(cast.admin, person.id, row.id, 95, today, "", request=REQ)
     with pytest.raises(ServiceError, match="submit"):

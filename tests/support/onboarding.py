@@ -10,7 +10,7 @@ from datetime import date
 from portal import clock
 from portal.extensions import db
 from portal.models import AccessRequest, Course, Onboarding, TestAttempt, User
-from portal.services import access_requests, training, user_agreements
+from portal.services import access_requests, training_progress, user_agreements
 from portal.services.access import RequestInfo
 from portal.services.timefmt import local_date
 from tests import factories
@@ -101,7 +101,7 @@ def passed(person: User, course: Course, score: int = 90) -> TestAttempt:
 
 def train(person: User) -> None:
     """Passes every required course `person` has left (whatever courses exist)."""
-    for progress in training.required_progress(person):
+    for progress in training_progress.required_progress(person):
         if not progress.done:
             passed(person, progress.course)
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Course, Question, SessionSeat, TestAttempt, TrainingSession
-from portal.services import training, training_sessions
+from portal.services import training, training_progress, training_sessions
 from tests.conftest import csrf_token
 from tests.services.helpers import REQ
 from tests.support.training import course, in_training, new_user, seed_courses
@@ -339,5 +339,5 @@ def test_the_admin_records_a_score_by_e_mail(app, client, auth, cast):
         note="Paper test",
     )
     assert done.status_code == 302
-    assert training.required_complete(person)
+    assert training_progress.required_complete(person)
     assert re.search(r"Recorded Nia Newuser's score: 90 %, passed", text_of(client.get(url)))
