@@ -16,7 +16,7 @@ from portal.models.onboarding import (
     SecurityOfficerDesignation,
 )
 from portal.models.outbox import OutboxMessage
-from portal.models.people import Invitation, SigningIdentity, User
+from portal.models.people import CertificateRevocation, Invitation, SigningIdentity, User
 from portal.models.programs import Program, Reallocation, SiteVisit, SiteVisitFinding
 from portal.models.remedies import CureSubmission, DefaultNotice, Suspension, TerminationNotice
 from portal.models.security import (
@@ -69,6 +69,7 @@ __all__ = [
     "OutboxMessage",
     "SignerDesignation",
     "SigningIdentity",
+    "CertificateRevocation",
     "Transition",
     "User",
 ]

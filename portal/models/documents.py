@@ -51,6 +51,10 @@ class DocumentVersion(db.Model):
     # it; None while only the short lock it was written with is known (see services.retention).
     retained_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     size: Mapped[int] = mapped_column(Integer)
+    # When the newest timestamp in these bytes stops proving anything (its TSA certificate
+    # expires); `flask evidence refresh` adds a new document timestamp before then. None for
+    # versions with no timestamp of their own to renew (drafts, superseded revisions).
+    evidence_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     transition_id: Mapped[int | None] = mapped_column(ForeignKey("transition.id"))

@@ -105,6 +105,36 @@ class SigningIdentity(db.Model):
     cert_pem: Mapped[bytes] = mapped_column(LargeBinary)
     key_pem: Mapped[bytes] = mapped_column(LargeBinary)
     cert_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    # The certificate's serial number in hex, as the CRL and OCSP responder name it.
+    serial_hex: Mapped[str] = mapped_column(String(64), default="", index=True)
+    # How key_pem is protected: "" for the instance passphrase (identities issued before keys
+    # were sealed under their owner's password), else the argon2id parameters and salt that
+    # turn the owner's password into the key that opens it.
+    key_kdf: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why it stopped being used, in words (see services.identities.retire).
+    retired_reason: Mapped[str] = mapped_column(String(200), default="")
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class CertificateRevocation(db.Model):
+    """A certificate the portal's issuing CA revoked or put on hold (RFC 5280 reasons).
+
+    The CRL and the OCSP responder read this table. A hold (reason "certificate_hold") is
+    released by setting released_at: the certificate is then good again. Every other reason
+    is final.
+    """
+
+    __tablename__ = "certificate_revocation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    serial_hex: Mapped[str] = mapped_column(String(64), index=True)
+    cert_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    identity_id: Mapped[int | None] = mapped_column(ForeignKey("signing_identity.id"), index=True)
+    # cryptography's x509.ReasonFlags value, e.g. "affiliation_changed", "certificate_hold".
+    reason: Mapped[str] = mapped_column(String(40))
+    why: Mapped[str] = mapped_column(Text, default="")
+    revoked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

@@ -14,9 +14,17 @@ from sqlalchemy import select
 
 from portal import clock, sessions
 from portal.extensions import db
-from portal.models import Agency, Agreement, SigningIdentity, User
+from portal.models import Agency, Agreement, User
 from portal.models.agreements import OPEN_STATES
-from portal.services import agencies, agreements, audit, cases, reallocations, site_visits
+from portal.services import (
+    agencies,
+    agreements,
+    audit,
+    cases,
+    identities,
+    reallocations,
+    site_visits,
+)
 from portal.services.access import RequestInfo, require_role
 from portal.services.errors import ServiceError
 from portal.services.terminations import terminate_agreement
@@ -95,9 +103,4 @@ def _end_access(person: User, now) -> None:
     person.deactivated_at = now
     person.deactivated_reason = "The agency ceased to operate"
     sessions.end_for_user(person.id, "agency closed")
-    identities = select(SigningIdentity).where(
-        SigningIdentity.user_id == person.id, SigningIdentity.retired_at.is_(None)
-    )
-    for identity in db.session.scalars(identities):
-        identity.retired_at = now
-        identity.note = "agency closed"
+    identities.retire_all(person, "agreement_ended", at=now)

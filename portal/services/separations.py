@@ -23,7 +23,7 @@ from sqlalchemy.orm import joinedload
 
 from portal import clock, sessions
 from portal.extensions import db
-from portal.models import AccessRequest, Agency, SigningIdentity, User
+from portal.models import AccessRequest, Agency, User
 from portal.models.security import Separation
 from portal.notify import outbox
 from portal.processes import Awaiting, Process, RuleSetting
@@ -33,6 +33,7 @@ from portal.services import (
     audit,
     cases,
     deadlines,
+    identities,
     lead,
     links,
     recertification,
@@ -215,12 +216,7 @@ def _end_access(
     person.deactivated_at = now
     person.deactivated_reason = reason
     sessions.end_for_user(person.id, "separated")
-    identities = select(SigningIdentity).where(
-        SigningIdentity.user_id == person.id, SigningIdentity.retired_at.is_(None)
-    )
-    for identity in db.session.scalars(identities):
-        identity.retired_at = now
-        identity.note = "separated"
+    identities.retire_all(person, "separation", at=now)
     open_requests = select(AccessRequest).where(
         AccessRequest.user_id == person.id,
         AccessRequest.state.in_([s.name for s in ACCESS_REQUEST.states if not s.terminal]),

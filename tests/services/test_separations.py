@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import AuditEvent, Transition, User
-from portal.models.people import SigningIdentity
+from portal.models.people import CertificateRevocation, SigningIdentity
 from portal.models.security import Separation, UserSession
 from portal.services import account_standing, separations
 from portal.services.errors import Forbidden, NotFound, ServiceError
@@ -91,6 +91,7 @@ def test_reporting_ends_access_retires_the_identity_and_closes_the_request(cast,
         cert_pem=b"cert",
         key_pem=b"key",
         cert_sha256="a" * 64,
+        serial_hex="5eed",
         created_at=person.created_at,
     )
     session = UserSession(
@@ -111,7 +112,9 @@ def test_reporting_ends_access_retires_the_identity_and_closes_the_request(cast,
     assert "Separated" in user.deactivated_reason
     assert db.session.get(UserSession, "s" * 64).ended_reason == "separated"
     retired = db.session.get(SigningIdentity, identity.id)
-    assert retired.retired_at is not None and retired.note == "separated"
+    assert retired.retired_at is not None and retired.retired_reason == "The person left the agency"
+    revoked = db.session.scalars(select(CertificateRevocation)).one()
+    assert (revoked.serial_hex, revoked.reason) == ("5eed", "affiliation_changed")
     assert open_request.state == "withdrawn"
     assert row.reference in open_request.closed_reason
     events = {t.event for t in db.session.scalars(select(Transition))}
