@@ -34,6 +34,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     # Logging is the host process's to configure (portal/logs.py), never the factory's.
     serving.install(app)
     app.extensions["portal.factory"] = create_app  # for commands that make a throwaway app
+    _register_revocation(app)
     register_extensions(app)
     register_processes(app)
     register_blueprints(app)
@@ -69,6 +70,17 @@ def register_extensions(app: Flask) -> None:
         if user is None or not user.active or standing.active_for_user(user) is not None:
             return None
         return user
+
+
+def _register_revocation(app: Flask) -> None:
+    """Where the signer finds the current CRLs and OCSP answers for each signature's DSS.
+
+    Handed over here rather than imported by portal.runtime: the revocation service itself
+    needs the runtime's PKI.
+    """
+    from portal.services.revocation import current_crls, ocsp_response
+
+    app.extensions["portal.revocation"] = (current_crls, ocsp_response)
 
 
 def register_processes(app: Flask) -> None:

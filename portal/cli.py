@@ -1,4 +1,5 @@
-"""`flask --app wsgi …` commands: init, pki, demo, verify, users, outbox, deadline, audit verify."""
+"""`flask --app wsgi …` commands: init, pki, demo, verify, users, outbox, deadline, audit verify,
+evidence refresh."""
 
 from __future__ import annotations
 
@@ -37,14 +38,85 @@ def pki_group() -> None:
 
 
 @pki_group.command("init")
+@click.option(
+    "--hsm",
+    is_flag=True,
+    help="Make the issuing CA, TSA and seal keys in the PKCS#11 token named by "
+    "PKI_PKCS11_MODULE, PKI_PKCS11_TOKEN_LABEL and PKI_PKCS11_PIN.",
+)
+@click.option(
+    "--offline-root",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the root CA key (encrypted with PKI_PASSPHRASE) to this path, to be moved "
+    "off the server, and keep none in PKI_DIR.",
+)
 @with_appcontext
-def pki_init() -> None:
+def pki_init(hsm: bool, offline_root: Path | None) -> None:
     """Create the root CA, issuing CA, timestamping key and document seal (if missing)."""
     from portal import runtime
+    from portal.pki import PkiError
 
-    created = runtime.init_pki(current_app)
-    where = current_app.config["PKI_DIR"]
+    cfg = current_app.config
+    if hsm and not cfg.get("PKI_PKCS11_MODULE"):
+        raise click.UsageError(
+            "--hsm needs PKI_PKCS11_MODULE, PKI_PKCS11_TOKEN_LABEL and PKI_PKCS11_PIN set."
+        )
+    if offline_root and cfg.get("PKI_PKCS12_PATH"):
+        raise click.UsageError("--offline-root: the CA from PKI_PKCS12_PATH has no root key here.")
+    try:
+        created = runtime.init_pki(current_app, offline_root=offline_root)
+    except PkiError as exc:
+        raise click.ClickException(str(exc)) from exc
+    where = cfg["PKI_DIR"]
     click.echo(f"{'Created' if created else 'Kept the existing'} certificate authority in {where}")
+    if not created:
+        if hsm or offline_root:
+            click.echo("Nothing was changed: --hsm and --offline-root apply to a new CA only.")
+        return
+    if cfg.get("PKI_PKCS11_MODULE"):
+        click.echo(
+            f"The issuing CA, TSA and seal keys were made in the PKCS#11 token "
+            f"{cfg['PKI_PKCS11_TOKEN_LABEL']!r} (labels issuing-ca, tsa, seal); they cannot "
+            f"be exported. {where} holds their certificates only. Set PKI_PKCS11_MODULE, "
+            "PKI_PKCS11_TOKEN_LABEL and PKI_PKCS11_PIN wherever the portal runs (web and "
+            "scheduler), and back the token up as its maker says."
+        )
+    if offline_root:
+        click.echo(
+            f"The root CA key is in {offline_root}, encrypted with PKI_PASSPHRASE; {where} "
+            "holds none. Move it now to offline storage (e.g. an encrypted USB drive in a "
+            f"safe) and remove it from this machine (shred -u {offline_root}). The portal "
+            "runs without it; bring it back only to sign a new root CRL or issuing CA."
+        )
+
+
+@pki_group.command("root-crl")
+@click.option(
+    "--root-key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The root CA key brought back from offline storage (encrypted with PKI_PASSPHRASE); "
+    "default: root-ca.key.pem in PKI_DIR.",
+)
+@with_appcontext
+def pki_root_crl(root_key: Path | None) -> None:
+    """Sign a fresh root CRL (root-ca.crl in PKI_DIR) with the root key.
+
+    The root CRL lasts until the issuing CA expires, so this is needed only for a new issuing
+    CA or to re-sign it early; restart the portal afterwards to serve it.
+    """
+    from portal import clock
+    from portal.pki import PkiError, files
+    from portal.pki.revocation import resign_root_crl
+
+    directory = Path(current_app.config["PKI_DIR"])
+    key = root_key or files.key_path(directory, files.ROOT)
+    try:
+        written = resign_root_crl(
+            directory, key, current_app.config["PKI_PASSPHRASE"].encode(), clock.now()
+        )
+    except PkiError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Signed a new root CRL: {written}")
 
 
 @click.command("seed-demo")
@@ -100,21 +172,28 @@ def demo_command(out_dir: Path) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @with_appcontext
 def verify_command(file: Path) -> None:
-    """Check a PDF's signatures and whether it is a document on record."""
-    from portal.documents.verify import format_report
+    """Check a PDF's signatures and whether it is a document on record.
+
+    Prints the verdict first. Exit status: 0 valid and on record; 3 valid but not on record;
+    1 anything else, such as a certificate the portal never issued (see
+    portal/documents/verdict.py).
+    """
+    from portal.documents.verdict import format_text
     from portal.services import verification
 
-    result = verification.verify(file.read_bytes())
-    click.echo(format_report(result.report))
-    if result.match:
-        m = result.match
-        latest = "the latest version" if m.is_latest else "an earlier version"
-        click.echo(
-            f"On record: {m.reference}, version {m.version.seq} ({latest}); status: {m.status}"
-        )
-    else:
-        click.echo("On record: no — this file is not a document the portal issued.")
-    sys.exit(0 if result.report.signatures and result.report.all_valid else 1)
+    # pyHanko logs each problem it finds with a traceback; here every problem is a finding
+    # in the report, so its log would only bury the verdict.
+    was_disabled = logging.root.manager.disable
+    logging.disable(logging.CRITICAL)
+    try:
+        result = verification.verify(file.read_bytes())
+    except Exception as exc:  # the report never raises on bad input; this is a fault here
+        click.echo(f"Verdict: could not check this file ({type(exc).__name__}).")
+        sys.exit(1)
+    finally:
+        logging.disable(was_disabled)
+    click.echo(format_text(result.report, result.judgement, result.record_line, result.issued))
+    sys.exit(result.judgement.verdict.exit_code)
 
 
 @click.command("add-staff")
@@ -297,8 +376,37 @@ def audit_verify() -> None:
     click.echo(f"Audit chain intact: {verdict.entries} entries, head {verdict.head}")
 
 
+@click.group("evidence")
+def evidence_group() -> None:
+    """The long-term evidence in stored documents (PAdES B-LTA)."""
+
+
+@evidence_group.command("refresh")
+@click.option(
+    "--margin-days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Renew what ends within this many days (default: EVIDENCE_REFRESH_MARGIN_DAYS, 365).",
+)
+@with_appcontext
+def evidence_refresh(margin_days: int | None) -> None:
+    """Add a new document timestamp, as a new version, to every document whose newest
+    timestamp's certificate ends within the margin (renewing that certificate first when
+    due). Exits 1 if any document failed; the others are renewed regardless."""
+    from datetime import timedelta
+
+    from portal.services import evidence
+
+    margin = timedelta(days=margin_days) if margin_days else None
+    result = evidence.refresh(margin)
+    for line in result.lines():
+        click.echo(line)
+    sys.exit(0 if result.ok else 1)
+
+
 commands = [
     audit_group,
+    evidence_group,
     deadline_command,
     scheduler_command,
     sweep_storage_command,

@@ -83,6 +83,33 @@ class Config:
         self.PKI_PASSPHRASE = env("PKI_PASSPHRASE")
         self.PKI_PKCS12_PATH = env("PKI_PKCS12_PATH")
         self.PKI_PKCS12_PASSPHRASE = env("PKI_PKCS12_PASSPHRASE")
+        # The issuing CA, TSA and seal keys in an HSM (portal/pki/hsm.py): the PKCS#11
+        # module's path, the token's label and its user PIN. Unset: the keys are files in PKI_DIR.
+        self.PKI_PKCS11_MODULE = env("PKI_PKCS11_MODULE")
+        self.PKI_PKCS11_TOKEN_LABEL = env("PKI_PKCS11_TOKEN_LABEL")
+        self.PKI_PKCS11_PIN = env("PKI_PKCS11_PIN")
+        # Revocation (portal/pki/revocation.py): how long each issuing CA CRL and OCSP answer
+        # is valid, and the certificate policy OID signing certificates state (unset: the
+        # portal's own, certificates.DEFAULT_POLICY_OID).
+        self.CRL_VALIDITY_HOURS = _int("CRL_VALIDITY_HOURS", 168)
+        self.CERTIFICATE_POLICY_OID = env("CERTIFICATE_POLICY_OID")
+        # The RFC 3161 time-stamping authority (portal/pki/tsa.py, served at /tsa): the policy
+        # OID (unset: the portal's own, tsa.DEFAULT_POLICY_OID) and accuracy (seconds) in its
+        # tokens. TSA_URL signs with an external TSA instead (HTTP basic auth with
+        # TSA_USERNAME/TSA_PASSWORD when set); when it gives no token, nothing is signed.
+        self.TSA_POLICY_OID = env("TSA_POLICY_OID")
+        self.TSA_ACCURACY_SECONDS = float(env("TSA_ACCURACY_SECONDS") or 1)
+        self.TSA_URL = env("TSA_URL")
+        self.TSA_USERNAME = env("TSA_USERNAME")
+        self.TSA_PASSWORD = env("TSA_PASSWORD")
+        self.TSA_TIMEOUT_SECONDS = _int("TSA_TIMEOUT_SECONDS", 10)
+        # `flask evidence refresh` (daily in the scheduler) re-timestamps every archived
+        # document whose newest timestamp's TSA certificate ends within this many days, and
+        # renews that certificate first when it is itself within the margin.
+        self.EVIDENCE_REFRESH_MARGIN_DAYS = _int("EVIDENCE_REFRESH_MARGIN_DAYS", 365)
+        # argon2id cost of turning a person's password into the key that seals their signing
+        # key: memory in KiB, passes, lanes. OWASP's minimum, since every signature pays it.
+        self.SIGNING_KEY_KDF = env("SIGNING_KEY_KDF", "m=19456,t=2,p=1")
         # The lead agency and its time zone (deadlines end at the end of a local day).
         self.LEAD_AGENCY_NAME = env("LEAD_AGENCY_NAME", "Sacramento Steps Forward")
         self.LEAD_TIMEZONE = env("LEAD_TIMEZONE", "America/Los_Angeles")
@@ -188,6 +215,10 @@ class Config:
         self.LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", "10 per minute")
         self.VERIFY_RATE_LIMIT = env("VERIFY_RATE_LIMIT", "20 per minute")
         self.API_RATE_LIMIT = env("API_RATE_LIMIT", "20 per minute")
+        # /tsa answers other servers' signing, one request per signature.
+        self.TSA_RATE_LIMIT = env("TSA_RATE_LIMIT", "300 per minute")
+        # /pki/ocsp answers any relying party; each answer costs a signature by the issuing CA.
+        self.OCSP_RATE_LIMIT = env("OCSP_RATE_LIMIT", "300 per minute")
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         # The session cookie goes over HTTPS only, except on a developer's machine (`make

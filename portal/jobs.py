@@ -114,6 +114,24 @@ def check_idle_accounts(app: Flask) -> object:
     return result
 
 
+def refresh_evidence(app: Flask) -> object:
+    """The evidence job: re-timestamps documents whose newest timestamp's certificate ends
+    within EVIDENCE_REFRESH_MARGIN_DAYS (portal.services.evidence; a renewed document is not
+    due again, so running it more often than daily changes nothing)."""
+    from portal.extensions import db
+    from portal.services import evidence
+
+    with app.app_context():
+        try:
+            result = evidence.refresh()
+        finally:
+            db.session.remove()
+    if result.refreshed or result.tsa_renewed or not result.ok:
+        for line in result.lines():
+            (log.info if result.ok else log.warning)("evidence refresh: %s", line)
+    return result
+
+
 def keeps_locks(config) -> bool:
     """Whether documents go to S3 under Object Lock, so there is retention to sweep."""
     return str(config["STORAGE_URL"]).startswith("s3://") and bool(
@@ -199,6 +217,17 @@ def build_scheduler(
         args=[app],
         seconds=DOCUMENT_CHECK_POLL_SECONDS,
         id="idle_accounts",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=clock.now(),
+    )
+    # Daily, and once at start: evidence (document timestamps) renewed well before it ends.
+    scheduler.add_job(
+        refresh_evidence,
+        "interval",
+        args=[app],
+        days=1,
+        id="evidence",
         max_instances=1,
         coalesce=True,
         next_run_time=clock.now(),

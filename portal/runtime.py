@@ -6,6 +6,7 @@ Keys are loaded once and the storage client is made once; tests may replace an e
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +51,19 @@ def pki() -> Any:
         from portal.pki import Pki
 
         cfg = current_app.config
-        parts["pki"] = Pki.load(
-            Path(cfg["PKI_DIR"]), cfg["PKI_PASSPHRASE"].encode(), clock=clock.now, **_p12(cfg)
+        loaded = Pki.load(
+            Path(cfg["PKI_DIR"]),
+            cfg["PKI_PASSPHRASE"].encode(),
+            clock=clock.now,
+            **_p12(cfg),
+            **_profile(cfg),
+            token=open_token(cfg),
         )
+        loaded.tsa.configure(
+            policy=cfg.get("TSA_POLICY_OID") or None,
+            accuracy=timedelta(seconds=float(cfg["TSA_ACCURACY_SECONDS"])),
+        )
+        parts["pki"] = loaded
     return parts["pki"]
 
 
@@ -61,12 +72,38 @@ def signer() -> Any:
     if "signer" not in parts:
         from portal.documents.signing import DocumentSigner
 
-        parts["signer"] = DocumentSigner(pki())
+        crls, ocsp = _revocation()
+        parts["signer"] = DocumentSigner(
+            pki(), timestamper=_external_tsa(), revocation=crls, ocsp=ocsp
+        )
     return parts["signer"]
 
 
-def init_pki(app: Flask) -> bool:
-    """Creates the CA if missing (idempotent); True when it was created now."""
+def _revocation() -> tuple[Any, Any]:
+    """The current CRLs and the OCSP responder, for the validation data in each signature's
+    DSS (PAdES B-LT/LTA), as the app factory registered them (None, None: a DSS of
+    certificates alone)."""
+    return current_app.extensions.get("portal.revocation", (None, None))
+
+
+def _external_tsa() -> Any:
+    """An RFC 3161 client for TSA_URL; None (the PKI's own TSA, in-process) when unset."""
+    cfg = current_app.config
+    if not cfg.get("TSA_URL"):
+        return None
+    from pyhanko.sign.timestamps import HTTPTimeStamper
+
+    user = cfg.get("TSA_USERNAME")
+    auth = (user, cfg.get("TSA_PASSWORD") or "") if user else None
+    return HTTPTimeStamper(cfg["TSA_URL"], timeout=cfg["TSA_TIMEOUT_SECONDS"], auth=auth)
+
+
+def init_pki(app: Flask, *, offline_root: Path | None = None) -> bool:
+    """Creates the CA if missing (idempotent); True when it was created now.
+
+    With PKI_PKCS11_MODULE set, the issuing CA, TSA and seal keys are made in that token;
+    with `offline_root`, the root key is written there and not kept in PKI_DIR.
+    """
     from portal.pki import init_pki as make
 
     cfg = app.config
@@ -75,7 +112,39 @@ def init_pki(app: Flask) -> bool:
         cfg["PKI_PASSPHRASE"].encode(),
         organization=cfg["LEAD_AGENCY_NAME"],
         **_p12(cfg),
+        **_profile(cfg),
+        token=open_token(cfg),  # the process's one session, shared with pki()
+        offline_root=offline_root,
     )
+
+
+def open_token(cfg: Any) -> Any:
+    """The PKCS#11 token holding the CA, TSA and seal keys (portal/pki/hsm.py), logged in
+    (one session per process); None when PKI_PKCS11_MODULE is unset (keys in PKI_DIR)."""
+    if not cfg.get("PKI_PKCS11_MODULE"):
+        return None
+    from portal.pki import PkiError
+    from portal.pki.hsm import Token, TokenSettings
+
+    if not cfg.get("PKI_PKCS11_TOKEN_LABEL"):
+        raise PkiError("PKI_PKCS11_MODULE is set but PKI_PKCS11_TOKEN_LABEL is not.")
+    settings = TokenSettings(
+        module=cfg["PKI_PKCS11_MODULE"],
+        token_label=cfg["PKI_PKCS11_TOKEN_LABEL"],
+        pin=cfg.get("PKI_PKCS11_PIN") or "",
+    )
+    return Token.open(settings)
+
+
+def _profile(cfg: Any) -> dict[str, Any]:
+    """What the CA states in its certificates: where revocation data is served (under
+    PORTAL_BASE_URL, see portal/views/pki.py) and the certificate policy."""
+    from portal.pki.certificates import DEFAULT_POLICY_OID
+
+    return {
+        "base_url": cfg["PORTAL_BASE_URL"],
+        "policy_oid": cfg.get("CERTIFICATE_POLICY_OID") or DEFAULT_POLICY_OID,
+    }
 
 
 def _p12(cfg: Any) -> dict[str, Any]:

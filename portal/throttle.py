@@ -1,8 +1,8 @@
-"""Throttles per client address: sign-in, /verify and the JSON API.
+"""Throttles per client address: sign-in, /verify, /tsa and the JSON API.
 
-Each limit is a setting (LOGIN_RATE_LIMIT, VERIFY_RATE_LIMIT, API_RATE_LIMIT), read at each
-request so a deployment (or a test) can change it. The counts live in Redis when REDIS_URL
-is set, so every worker and host shares them; in the process's memory otherwise.
+Each limit is a setting (LOGIN_RATE_LIMIT, VERIFY_RATE_LIMIT, TSA_RATE_LIMIT, API_RATE_LIMIT),
+read at each request so a deployment (or a test) can change it. The counts live in Redis when
+REDIS_URL is set, so every worker and host shares them; in the process's memory otherwise.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ POST_LIMITS = {
     "auth.forgot_password": ("LOGIN_RATE_LIMIT", "sign-in"),
     "auth.reset_password": ("LOGIN_RATE_LIMIT", "sign-in"),
     "verify.index": ("VERIFY_RATE_LIMIT", "verify"),
+    "tsa.respond": ("TSA_RATE_LIMIT", "tsa"),
+    "pki.ocsp_post": ("OCSP_RATE_LIMIT", "ocsp"),
 }
 
 

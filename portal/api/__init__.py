@@ -9,6 +9,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, jsonify, request
 from flask_login import current_user
 
+from portal.documents import issuance
+from portal.documents.verdict import Verdict
 from portal.extensions import csrf
 from portal.services import access_requests, agreements, gates, verification
 from portal.services.errors import NotFound, ServiceError
@@ -16,6 +18,8 @@ from workflows.access_request import ACCESS_REQUEST
 from workflows.agreement import AGREEMENT
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+VERDICT_CODES = [verdict.value for verdict in Verdict]  # most serious first
 
 
 def _require_login() -> None:
@@ -95,10 +99,18 @@ def verify():
     if upload is None:
         return jsonify(error="Send the PDF as multipart field 'pdf'."), 400
     result = verification.verify(upload.read())
-    report = result.report
+    report, judgement = result.report, result.judgement
     body = {
+        "verdict": {
+            "code": judgement.verdict.value,
+            "valid": judgement.verdict.valid,
+            "headline": judgement.headline,
+            "explanation": judgement.explanation,
+            "findings": list(judgement.findings),
+        },
         "sha256": report.sha256,
         "error": report.error,
+        "appended_bytes": report.appended_bytes,
         "signatures": [
             {
                 "field": s.field_name,
@@ -106,15 +118,28 @@ def verify():
                 "title": s.signer_title,
                 "organization": s.signer_organization,
                 "issuer": s.issuer,
+                "certificate_sha256": s.cert_sha256,
+                "issuer_certificate_sha256": s.issuer_sha256 or None,
+                "document_timestamp": s.is_document_timestamp,
+                "revision": s.revision,
                 "signing_time": s.signing_time.isoformat() if s.signing_time else None,
                 "timestamp": s.timestamp_time.isoformat() if s.timestamp_time else None,
                 "intact": s.intact,
                 "valid": s.valid,
                 "trusted": s.trusted,
+                # None for document timestamps and certificates not under the portal's root.
+                "portal_record": issuance.issuance_words(s, result.issued),
+                "issued_by_portal": (
+                    None
+                    if issuance.issuance_words(s, result.issued) is None
+                    else s.cert_sha256 in result.issued
+                ),
+                "revocation": issuance.revocation_words(s, result.issued),
                 "certification": s.is_certification,
                 "modifications_permitted": s.modifications_permitted,
+                "problems": s.problems,
             }
-            for s in report.signatures
+            for s in report.rows  # document timestamps too, marked as such
         ],
         "on_record": None,
     }
@@ -246,7 +271,22 @@ OPENAPI = {
                         }
                     }
                 },
-                "responses": {"200": {"description": "The verification report"}},
+                "responses": {
+                    "200": {
+                        "description": (
+                            "The verification report; verdict.code is one of "
+                            + ", ".join(VERDICT_CODES)
+                            + " (most serious first). unissued_certificate: a signature's "
+                            "certificate chains to the portal's CA but the portal has no "
+                            "record of issuing it, so it may be forged. Each signature's "
+                            "issued_by_portal, portal_record (to whom and when the portal "
+                            "issued its certificate) and revocation (revocations on record, "
+                            "and whether each came after the signing time) are null where "
+                            "not judged: document timestamps and certificates not under "
+                            "the portal's root."
+                        )
+                    }
+                },
             }
         },
     },

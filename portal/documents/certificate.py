@@ -6,6 +6,7 @@ prints literally; tables wrap long cells (user agents, digests) instead of cutti
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape as xml_escape
@@ -14,9 +15,10 @@ from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
 from reportlab.platypus import CondPageBreak, Flowable, Spacer, Table, TableStyle
-from reportlab.platypus import Paragraph as PdfParagraph
 
+from portal.documents.fonts import Paragraph as PdfParagraph
 from portal.documents.pdf_layout import build_pdf, document_fonts, paragraph_styles
+from portal.documents.pdfa import Attachment
 
 CERTIFICATE_TITLE = "Certificate of Completion"
 _FRAME_WIDTH = 456.0  # letter width less 1 in margins and the frame's 6 pt paddings
@@ -165,11 +167,14 @@ def render_certificate(
     documents: Sequence[CertificateDocument],
     generated_at: str,
     audit_head: str = "",
+    attachments: Sequence[Attachment] = (),
 ) -> bytes:
     """The certificate of completion PDF (unsigned; deterministic for the same input).
 
     `lead_agency_name` is the HMIS Lead Agency that issues and seals it; `audit_head` names
     the audit log's hash chain head when it was made (portal/services/audit_chain.py).
+    `attachments` travel inside it as PDF/A-3 associated files (the final signed agreement,
+    so that one file carries the whole evidence); the text says so.
     """
     styles = paragraph_styles()
     story: list[Flowable] = [
@@ -196,10 +201,21 @@ def render_certificate(
             styles["small"],
         ),
     ]
+    for attachment in attachments:
+        story.append(
+            PdfParagraph(
+                f"Attached to this file: {xml_escape(attachment.file_name)} "
+                f"({len(attachment.data):,} bytes, SHA-256 "
+                f"{hashlib.sha256(attachment.data).hexdigest()}), "
+                f"{xml_escape(attachment.description)}.",
+                styles["small"],
+            )
+        )
     return build_pdf(
         story,
         footer_prefix=f"{CERTIFICATE_TITLE} · {case_reference}",
         title=f"{CERTIFICATE_TITLE}: {case_title}",
         author=lead_agency_name,
         subject=f"Audit trail of case {case_reference} for {agency_name}",
+        attachments=attachments,
     )

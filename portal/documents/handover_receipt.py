@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape as xml_escape
 
 from reportlab.platypus import KeepTogether, Spacer, Table, TableStyle
-from reportlab.platypus import Paragraph as PdfParagraph
 
+from portal.documents.fonts import Paragraph as PdfParagraph
 from portal.documents.pdf_layout import (
     SIGNATURE_BOX_SIZE,
     PartyBlock,
@@ -21,6 +21,7 @@ from portal.documents.pdf_layout import (
     SignatureFieldPlacement,
     build_pdf,
     paragraph_styles,
+    signature_lines,
     signer_details,
 )
 
@@ -101,7 +102,7 @@ def render_receipt(facts: HandoverFacts, parties: list[PartyBlock]) -> RenderedD
                 ]
             )
         )
-        lines += [party.heading, f"Organization: {party.organization}"]
+        lines += signature_lines(party)
     pdf = build_pdf(
         story,
         footer_prefix=f"Reallocation {facts.reference}",

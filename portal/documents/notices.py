@@ -16,8 +16,8 @@ from xml.sax.saxutils import escape as xml_escape
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Flowable, HRFlowable, KeepTogether, Spacer, Table, TableStyle
-from reportlab.platypus import Paragraph as PdfParagraph
 
+from portal.documents.fonts import Paragraph as PdfParagraph
 from portal.documents.pdf_layout import (
     SIGNATURE_BOX_SIZE,
     PartyBlock,
@@ -27,6 +27,7 @@ from portal.documents.pdf_layout import (
     build_pdf,
     check_field_name,
     paragraph_styles,
+    signature_lines,
     signer_details,
 )
 
@@ -184,15 +185,7 @@ def _signature_block(
         Spacer(1, 8),
         signer_details(signer, styles, _markup),
     ]
-    lines = [
-        "",
-        _clean(signer.heading),
-        "Signature: [digital signature field]",
-        f"Name: {_clean(signer.name)}",
-        f"Title: {_clean(signer.title)}",
-        f"Organization: {_clean(signer.organization)}",
-        "Date:",
-    ]
+    lines = signature_lines(signer, _clean)
     return block, lines
 
 

@@ -16,8 +16,8 @@ from reportlab.lib.pagesizes import LETTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
 from reportlab.platypus import Flowable, HRFlowable, KeepInFrame, Spacer, Table, TableStyle
-from reportlab.platypus import Paragraph as PdfParagraph
 
+from portal.documents.fonts import Paragraph as PdfParagraph
 from portal.documents.pdf_layout import build_pdf, document_fonts, paragraph_styles
 
 CERTIFICATE_TITLE = "Certificate of Participation"

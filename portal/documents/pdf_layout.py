@@ -1,11 +1,13 @@
 """The PDF building blocks every portal document shares (reportlab): fonts, letter pages
-with a numbered footer, paragraph styles, and the empty signature box with the signer's
-details under it, which records where it lands so the signer can put a field there.
+with a numbered footer, paragraph styles, and the empty signature box with the party it is
+for under it, which records where it lands so the signer can put a field there.
 
-Output is byte-for-byte deterministic for the same input: reportlab's invariant mode fixes
-the creation date and document ID; the signatures, not the PDF's own metadata, carry the
-real dates. The agreement's layout is in `render`, the notices' in `notices`, the
-certificate of completion's in `certificate`.
+Every document is PDF/A-3b (`pdfa`: OutputIntent, XMP) with embedded Noto fonts and text
+prepared for any script (`fonts`); the signature's appearance prints the signer's name,
+title and date in the box (`stamp`). Output is byte-for-byte deterministic for the same
+input: reportlab's invariant mode fixes the creation date and document ID; the signatures,
+not the PDF's own metadata, carry the real dates. The agreement's layout is in `render`,
+the notices' in `notices`, the certificate of completion's in `certificate`.
 """
 
 from __future__ import annotations
@@ -13,9 +15,8 @@ from __future__ import annotations
 import functools
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
@@ -24,15 +25,21 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import LETTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, SimpleDocTemplate, Table, TableStyle
-from reportlab.platypus import Paragraph as PdfParagraph
+
+from portal.documents import pdfa
+from portal.documents.fonts import MONO, SANS, draw_string, register_fonts
+from portal.documents.fonts import Paragraph as PdfParagraph
+from portal.documents.pdfa import Attachment
 
 PDF_CREATOR = "HMIS Partner Portal"  # the author is the party issuing the document
-SIGNATURE_BOX_SIZE = (240.0, 60.0)
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+# Room for the signature's appearance: a heading and Name, Title, Organization and Date.
+SIGNATURE_BOX_SIZE = (300.0, 74.0)
+SIGNATURE_PLACEHOLDER = (
+    "Signature: [digital signature field; signing prints the signer's name, title, "
+    "organization, and the date and time]"
+)
 _FIELD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")  # no "." : PDF field names nest on dots
 
 
@@ -68,40 +75,29 @@ class Fonts:
     bold: str
     italic: str
     mono: str
-    embedded: bool  # True: a TrueType font with wide Unicode coverage is embedded
+    embedded: bool  # always True: PDF/A embeds every font (see `fonts`)
 
 
 @functools.cache
 def document_fonts() -> Fonts:
-    """DejaVu (embedded, covers "Café Ñandú – Hope House") if installed, else Helvetica."""
-    files = {
-        "PortalSans": "DejaVuSans.ttf",
-        "PortalSans-Bold": "DejaVuSans-Bold.ttf",
-        "PortalSans-Oblique": "DejaVuSans-Oblique.ttf",
-        "PortalSans-BoldOblique": "DejaVuSans-BoldOblique.ttf",
-        "PortalMono": "DejaVuSansMono.ttf",
-    }
-    if not all((FONT_DIR / name).is_file() for name in files.values()):
-        return Fonts("Helvetica", "Helvetica-Bold", "Helvetica-Oblique", "Courier", False)
-    for font_name, file_name in files.items():
-        pdfmetrics.registerFont(TTFont(font_name, str(FONT_DIR / file_name)))
-    # Lets <b> and <i> inside Paragraph markup find the bold and oblique faces.
-    pdfmetrics.registerFontFamily(
-        "PortalSans",
-        normal="PortalSans",
-        bold="PortalSans-Bold",
-        italic="PortalSans-Oblique",
-        boldItalic="PortalSans-BoldOblique",
-    )
-    return Fonts("PortalSans", "PortalSans-Bold", "PortalSans-Oblique", "PortalMono", True)
+    """Noto Sans (and DejaVu Sans Mono), embedded, with a fallback face per script."""
+    register_fonts()
+    return Fonts(SANS, f"{SANS}-Bold", f"{SANS}-Italic", MONO, True)
 
 
 class NumberedCanvas(Canvas):
     """Holds every page until the end so the footer can say "Page x of y"."""
 
-    def __init__(self, *args: Any, footer: Callable[[Canvas, int, int], None], **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        footer: Callable[[Canvas, int, int], None],
+        attachments: Sequence[Attachment] = (),
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         self._footer = footer
+        self._attachments = attachments
         self._page_states: list[dict[str, Any]] = []
 
     def showPage(self) -> None:  # noqa: N802 (reportlab's name)
@@ -114,6 +110,7 @@ class NumberedCanvas(Canvas):
             self.__dict__.update(state)
             self._footer(self, self._pageNumber, total)
             super().showPage()
+        pdfa.finish(self, self._attachments)
         super().save()
 
 
@@ -127,21 +124,29 @@ def footer_drawer(prefix: str) -> Callable[[Canvas, int, int], None]:
         canvas.setStrokeColor(colors.Color(0.7, 0.7, 0.7))
         canvas.setLineWidth(0.5)
         canvas.line(inch, 0.72 * inch, width - inch, 0.72 * inch)
-        canvas.setFont(fonts.regular, 8.5)
         canvas.setFillColor(colors.Color(0.3, 0.3, 0.3))
-        canvas.drawCentredString(width / 2, 0.5 * inch, f"{prefix} · Page {page} of {total}")
+        text = f"{prefix} · Page {page} of {total}"
+        draw_string(canvas, width / 2, 0.5 * inch, text, fonts.regular, 8.5, align="centre")
         canvas.restoreState()
 
     return draw
 
 
 def build_pdf(
-    story: list[Flowable], *, footer_prefix: str, title: str, subject: str, author: str
+    story: list[Flowable],
+    *,
+    footer_prefix: str,
+    title: str,
+    subject: str,
+    author: str,
+    attachments: Sequence[Attachment] = (),
 ) -> bytes:
-    """Lay out `story` on letter pages with the numbered footer; deterministic bytes.
+    """Lay out `story` on letter pages with the numbered footer; deterministic PDF/A-3b bytes.
 
-    `author` is the party issuing the document (the lead agency, or a notice's issuer).
+    `author` is the party issuing the document (the lead agency, or a notice's issuer);
+    `attachments` are carried inside as PDF/A-3 associated files.
     """
+    document_fonts()
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,
@@ -156,8 +161,11 @@ def build_pdf(
         creator=PDF_CREATOR,
         lang="en-US",
         invariant=1,
+        initialFontName=SANS,  # else reportlab declares Helvetica, which is never embedded
     )
-    canvasmaker = functools.partial(NumberedCanvas, footer=footer_drawer(footer_prefix))
+    canvasmaker = functools.partial(
+        NumberedCanvas, footer=footer_drawer(footer_prefix), attachments=attachments
+    )
     doc.build(story, canvasmaker=canvasmaker)
     return buffer.getvalue()
 
@@ -248,24 +256,20 @@ def signer_details(
     styles: dict[str, ParagraphStyle],
     markup: Callable[[str], str] = xml_escape,
 ) -> Table:
-    """Name, title, organization and a ruled line to date, under a signature box.
+    """The party the signature box is for, under the box.
 
+    The signer's Name, Title and Date are not printed here: the signature's own appearance
+    prints them in the box, from the signer's certificate at signing time (see `stamp`), so
+    the page cannot show blank lines or a name that disagrees with the signature.
     markup turns each plain value into Paragraph markup (escaped by default).
     """
     width = SIGNATURE_BOX_SIZE[0]
     details = Table(
-        [
-            [PdfParagraph(label, styles["label"]), PdfParagraph(markup(text), styles["value"])]
-            for label, text in (
-                ("Name", party.name),
-                ("Title", party.title),
-                ("Organization", party.organization),
-                ("Date", ""),
-            )
-        ],
-        colWidths=[72, width + 120 - 72],
+        [[PdfParagraph("Organization", styles["label"]),
+          PdfParagraph(markup(party.organization), styles["value"])]],
+        colWidths=[72, width - 72],
         hAlign="LEFT",
-    )
+    )  # fmt: skip
     details.setStyle(
         TableStyle(
             [
@@ -273,9 +277,17 @@ def signer_details(
                 ("LEFTPADDING", (0, 0), (-1, -1), 0),
                 ("TOPPADDING", (0, 0), (-1, -1), 1),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
-                ("LINEBELOW", (1, 3), (1, 3), 0.5, colors.grey),
-                ("TOPPADDING", (0, 3), (-1, 3), 14),
             ]
         )
     )
     return details
+
+
+def signature_lines(party: PartyBlock, clean: Callable[[str], str] = str) -> list[str]:
+    """The plain-text counterpart of a signature block (box and `signer_details`)."""
+    return [
+        "",
+        clean(party.heading),
+        SIGNATURE_PLACEHOLDER,
+        f"Organization: {clean(party.organization)}",
+    ]

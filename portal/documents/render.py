@@ -13,8 +13,8 @@ from xml.sax.saxutils import escape as xml_escape
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Flowable, HRFlowable, KeepTogether, PageBreak, Spacer
-from reportlab.platypus import Paragraph as PdfParagraph
 
+from portal.documents.fonts import Paragraph as PdfParagraph
 from portal.documents.pdf_layout import (
     SIGNATURE_BOX_SIZE,
     PartyBlock,
@@ -24,6 +24,7 @@ from portal.documents.pdf_layout import (
     build_pdf,
     check_field_name,
     paragraph_styles,
+    signature_lines,
     signer_details,
 )
 from portal.documents.template_markup import (
@@ -168,15 +169,7 @@ def _signature_page(
             Spacer(1, 26),
         ]
         flowables.append(KeepTogether(block))
-        lines += [
-            "",
-            party.heading,
-            "Signature: [digital signature field]",
-            f"Name: {party.name}",
-            f"Title: {party.title}",
-            f"Organization: {party.organization}",
-            "Date:",
-        ]
+        lines += signature_lines(party)
     return flowables, lines
 
 

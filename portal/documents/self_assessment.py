@@ -15,8 +15,8 @@ from xml.sax.saxutils import escape as xml_escape
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Flowable, HRFlowable, KeepTogether, Spacer, Table, TableStyle
-from reportlab.platypus import Paragraph as PdfParagraph
 
+from portal.documents.fonts import Paragraph as PdfParagraph
 from portal.documents.pdf_layout import (
     SIGNATURE_BOX_SIZE,
     PartyBlock,
@@ -26,6 +26,7 @@ from portal.documents.pdf_layout import (
     build_pdf,
     document_fonts,
     paragraph_styles,
+    signature_lines,
     signer_details,
 )
 
@@ -190,7 +191,7 @@ def render_self_assessment(
             ]
         )
     )
-    lines += ["", party.heading, f"Name: {party.name}", f"Organization: {party.organization}"]
+    lines += signature_lines(party)
     pdf = build_pdf(
         story,
         footer_prefix=f"{TITLE} {facts.year} · {facts.agency_name}",

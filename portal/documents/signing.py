@@ -1,27 +1,30 @@
 """PAdES signing of portal documents: certify on issue, approve per signer, seal certificates.
 
 Every operation is one incremental update, so each earlier version stays recoverable and
-verifiable. Signatures are PAdES B-T (ETSI.CAdES.detached with an RFC 3161 timestamp).
+verifiable. Signatures are PAdES B-LT: ETSI.CAdES.detached with an RFC 3161 timestamp, then
+the validation data of the signer's and the TSA's chains (certificates and CRLs) in the DSS, as
+the next incremental update. A final document gets a document timestamp on top (B-LTA,
+`timestamp_document`), renewed before its TSA certificate expires (services.evidence).
 
 Speed matters because a person waits on each signature: keys come pre-loaded from the Pki,
 the signature space is reserved from a size computed once (so pyHanko does no dry-run
-signature and no extra timestamp per document), and the visible stamp is plain text in a
-standard font.
+signature and no extra timestamp per document), and the visible stamp is one small page
+drawn with reportlab (portal/documents/stamp.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from io import BytesIO
 from typing import TypeVar
 
 from asn1crypto import cms
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign.fields import (
     MDPPerm,
     SigFieldSpec,
@@ -29,10 +32,11 @@ from pyhanko.sign.fields import (
     append_signature_field,
     enumerate_sig_fields,
 )
-from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, SimpleSigner
+from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, PdfTimeStamper, SimpleSigner
 from pyhanko.sign.timestamps import TimeStamper
-from pyhanko.stamp import TextStampStyle
 
+from portal.documents import long_term
+from portal.documents.stamp import PortalStampStyle
 from portal.pki import Pki
 
 T = TypeVar("T")
@@ -47,13 +51,11 @@ SEAL_FIELD = "seal"
 # differ from the first one (nonce and serial lengths; a TSA that rotates certificates).
 CMS_OVERHEAD = 800
 
-# Name, title, organization and date, as the person will see them on the page.
-STAMP_STYLE = TextStampStyle(
-    stamp_text="Digitally signed by\n%(name)s\n%(title)s\n%(organization)s\nSigned %(signed_on)s",
-    text_box_style=TextBoxStyle(font_size=9, leading=11),
-    border_width=1,
-    background=None,
-)
+TSA_STATUS_REUSE = timedelta(hours=1)
+
+# Name, title, organization, and date and time with its zone, as the person will see them
+# on the page, in the document's embedded fonts (any script; see portal/documents/stamp.py).
+STAMP_STYLE = PortalStampStyle()
 
 
 def run_sync(coroutine: Coroutine[object, object, T]) -> T:
@@ -90,7 +92,12 @@ class SignatureStamp:
     name: str
     title: str
     organization: str
-    signed_on: str  # text shown, e.g. "November 24, 2026"
+    signed_on: str  # date and time with its zone, e.g. "November 24, 2026, 3:05 pm PST"
+
+
+# The timestamp tokens received while one signature is being made, so that its DSS gets the
+# chain of the TSA that actually answered (which may be external).
+_tokens: ContextVar[list[cms.ContentInfo] | None] = ContextVar("tokens", default=None)
 
 
 class _GuardedTimeStamper(TimeStamper):
@@ -102,23 +109,55 @@ class _GuardedTimeStamper(TimeStamper):
 
     async def async_timestamp(self, message_digest: bytes, md_algorithm: str) -> cms.ContentInfo:
         try:
-            return await self.inner.async_timestamp(message_digest, md_algorithm)
+            token = await self.inner.async_timestamp(message_digest, md_algorithm)
         except Exception as exc:
             raise TimestampError(
                 f"The signature could not be applied: the time-stamping service failed ({exc})."
             ) from exc
+        collected = _tokens.get()
+        if collected is not None:
+            collected.append(token)
+        return token
+
+
+class _PortalPdfSigner(PdfSigner):
+    """pyHanko's PdfSigner, without re-reading the certification on each approval.
+
+    Before an approval, pyHanko parses the certification signature's whole CMS (about 8 ms)
+    only to refuse a document certified with "no changes". The portal signs only documents
+    it certified itself, always with FILL_FORMS (`DocumentSigner.certify`), and only their
+    empty fields (`approve` checks), so that reading can never refuse; a certification
+    still has to be the document's first signature (`certify` checks, before signing).
+    """
+
+    def _enforce_certification_constraints(self, reader) -> None:
+        return None
 
 
 class DocumentSigner:
     """Signs PDFs with the portal PKI. One per process; safe to share between threads.
 
     `timestamper` replaces the PKI's own TSA (e.g. an external RFC 3161 service, or a
-    failing one in tests).
+    failing one in tests). `revocation` gives the current CRLs (DER) of the portal's CAs,
+    embedded in the DSS after each signature; without it the DSS holds certificates only.
+    `ocsp` answers a DER OCSP request with a DER response (the portal's responder): renewing
+    a document's evidence embeds the status of each TSA certificate still in use.
     """
 
-    def __init__(self, pki: Pki, *, timestamper: TimeStamper | None = None):
+    def __init__(
+        self,
+        pki: Pki,
+        *,
+        timestamper: TimeStamper | None = None,
+        revocation: Callable[[], list[bytes]] | None = None,
+        ocsp: Callable[[bytes], bytes] | None = None,
+    ):
         self.pki = pki
         self.timestamper = _GuardedTimeStamper(timestamper or pki.timestamper)
+        self.own_tsa = timestamper is None
+        self.revocation = revocation
+        self.ocsp = ocsp
+        self._tsa_answers: dict[bytes, tuple[list, datetime]] = {}
         self._reserved: dict[bytes, int] = {}
 
     def certify(
@@ -183,10 +222,13 @@ class DocumentSigner:
             md_algorithm=DIGEST,
             subfilter=SigSeedSubFilter.PADES,
         )
+        # Who signed is printed from the certificate that signs, so the page cannot
+        # disagree with the signature; the stamp's own values only fill what it lacks.
+        subject = signer.signing_cert.subject.native
         params = {
-            "name": stamp.name,
-            "title": stamp.title,
-            "organization": stamp.organization,
+            "name": subject.get("common_name") or stamp.name,
+            "title": subject.get("title") or stamp.title,
+            "organization": subject.get("organization_name") or stamp.organization,
             "signed_on": stamp.signed_on,
         }
         return self._sign(writer, meta, signer, stamp_params=params)
@@ -226,28 +268,120 @@ class DocumentSigner:
     ) -> bytes:
         self._check_validity(signer)
         try:
-            pdf_signer = PdfSigner(
+            pdf_signer = _PortalPdfSigner(
                 meta,
                 signer,
                 timestamper=self.timestamper,
                 stamp_style=STAMP_STYLE,
                 new_field_spec=SigFieldSpec(meta.field_name) if new_field else None,
             )
-            output = run_sync(self._run(pdf_signer, writer, signer, new_field, stamp_params))
+            # B-LT: the signer's chain and the TSA's, with the CRLs and the TSA's status, in
+            # the DSS (no VRI). With the portal's own TSA all of it is known before signing,
+            # so it goes into the signed revision itself (one update to write, not two);
+            # an external TSA's chain is known only from its token, and follows it.
+            own_tsa = [self.pki.tsa.cert] if self.own_tsa else []
+            certs = [signer.signing_cert, *signer.cert_registry, *own_tsa]
+            long_term.add_to_dss(writer, certs, self._crls(), self._tsa_status(own_tsa, certs))
+            output, tokens = run_sync(
+                self._run(pdf_signer, writer, signer, new_field, stamp_params)
+            )
+            known = {c.sha256 for c in certs} | {c.sha256 for c in self.pki.chain}
+            tsa_certs = [c for token in tokens for c in long_term.token_certificates(token)]
+            if any(c.sha256 not in known for c in tsa_certs):
+                answered = [c for c in long_term.tsa_of(tokens) if c.sha256 not in known]
+                certs += tsa_certs
+                status = self._tsa_status(answered, certs)
+                long_term.append_dss(output, certs, self._crls(), status)
         except SigningError:
             raise
         except Exception as exc:
             raise SigningError(f"The signature could not be applied: {exc}") from exc
         return output.getvalue()
 
-    async def _run(self, pdf_signer, writer, signer, new_field, stamp_params) -> BytesIO:
+    async def _run(
+        self, pdf_signer, writer, signer, new_field, stamp_params
+    ) -> tuple[BytesIO, list[cms.ContentInfo]]:
+        tokens: list[cms.ContentInfo] = []
+        _tokens.set(tokens)
         reserved = await self._bytes_reserved(signer)
-        return await pdf_signer.async_sign_pdf(
+        output = await pdf_signer.async_sign_pdf(
             writer,
             existing_fields_only=not new_field,
             bytes_reserved=reserved,
             appearance_text_params=stamp_params,
         )
+        return output, tokens
+
+    def _crls(self) -> list:
+        return long_term.load_crls(self.revocation()) if self.revocation else []
+
+    def timestamp_document(self, pdf: bytes) -> bytes:
+        """B-LTA: adds to the DSS what the file's signatures and earlier document timestamps
+        need (their certificates, the portal's chain, and revocation data: the current CRLs
+        while every signer's certificate is valid, and the OCSP status of each certificate
+        still valid; see portal/documents/long_term.py), then a document timestamp, in one
+        incremental update; a second one when the TSA that answered was not yet covered."""
+        writer, _ = self._open(pdf)
+        try:
+            self.pki.reload_tsa()  # a TSA certificate renewed by another process
+            now = self.pki.clock()
+            certs = [*long_term.document_certificates(writer), *self.pki.chain]
+            signers = long_term.signer_certificates(writer)
+            crls = self._crls() if all(long_term.valid_at(c, now) for c in signers) else []
+            in_use = [c for c in certs if long_term.end_entity(c) and long_term.valid_at(c, now)]
+            if self.own_tsa:
+                in_use.append(self.pki.tsa.cert)
+                certs.append(self.pki.tsa.cert)
+            long_term.add_to_dss(writer, certs, crls, self._ocsps(in_use, certs))
+            stamper = PdfTimeStamper(
+                self.timestamper, field_name=long_term.timestamp_field_name(writer)
+            )
+            output, tokens = run_sync(self._stamp(stamper, writer))
+            covered = {c.sha256 for c in in_use}
+            answered = [c for c in long_term.tsa_of(tokens) if c.sha256 not in covered]
+            token_certs = [c for token in tokens for c in long_term.token_certificates(token)]
+            long_term.append_dss(output, token_certs, [], self._ocsps(answered, token_certs))
+        except SigningError:
+            raise
+        except Exception as exc:
+            raise SigningError(f"The document timestamp could not be applied: {exc}") from exc
+        return output.getvalue()
+
+    @staticmethod
+    async def _stamp(stamper, writer) -> tuple[BytesIO, list[cms.ContentInfo]]:
+        tokens: list[cms.ContentInfo] = []
+        _tokens.set(tokens)
+        output = await stamper.async_timestamp_pdf(writer, DIGEST)
+        return output, tokens
+
+    def _tsa_status(self, tsas: list, known: list) -> list:
+        """The responder's answers about the TSAs that stamped this signature, reused for an
+        hour: the TSA's status is answered for its certificate's whole life (see
+        services.revocation), so that a signature's timestamp can still be judged years
+        later from what the file carries, and asking for it on every signature would cost
+        an issuing-CA signature each time."""
+        answers = []
+        for cert in tsas:
+            cached = self._tsa_answers.get(cert.sha256)
+            if cached is None or self.pki.clock() - cached[1] > TSA_STATUS_REUSE:
+                cached = (self._ocsps([cert], known), self.pki.clock())
+                self._tsa_answers[cert.sha256] = cached
+            answers += cached[0]
+        return answers
+
+    def _ocsps(self, subjects: list, known: list) -> list:
+        """OCSP responses about `subjects` from the portal's responder (none without one)."""
+        if self.ocsp is None:
+            return []
+        responses = []
+        for cert in {c.sha256: c for c in subjects}.values():
+            request = long_term.ocsp_request(cert, known)
+            response = long_term.load_ocsp(self.ocsp(request)) if request else None
+            # A status still fresh after the certificate's end would make validators judge
+            # the certificate after its end (see long_term): such an answer is left out.
+            if response is not None and long_term.fresh_within_validity(response, cert):
+                responses.append(response)
+        return responses
 
     async def _bytes_reserved(self, signer: SimpleSigner) -> int:
         """Room for the CMS, from the signer's certificates, key size and a timestamp token.

@@ -15,8 +15,8 @@ from xml.sax.saxutils import escape as xml_escape
 
 from reportlab.lib import colors
 from reportlab.platypus import Flowable, HRFlowable, KeepTogether, PageBreak, Spacer
-from reportlab.platypus import Paragraph as PdfParagraph
 
+from portal.documents.fonts import Paragraph as PdfParagraph
 from portal.documents.pdf_layout import (
     SIGNATURE_BOX_SIZE,
     PartyBlock,
@@ -25,6 +25,7 @@ from portal.documents.pdf_layout import (
     SignatureFieldPlacement,
     build_pdf,
     paragraph_styles,
+    signature_lines,
     signer_details,
 )
 
@@ -104,15 +105,7 @@ def _signatures(
                 ]
             )
         )
-        lines += [
-            "",
-            party.heading,
-            "Signature: [digital signature field]",
-            f"Name: {party.name}",
-            f"Title: {party.title}",
-            f"Organization: {party.organization}",
-            "Date:",
-        ]
+        lines += signature_lines(party)
     return flowables, lines
 
 

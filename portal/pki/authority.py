@@ -4,23 +4,27 @@ Layout of the PKI directory (PEM; private keys PKCS#8, encrypted with the PKI pa
 mode 0600):
 
     root-ca.pem       the trust anchor people import into their PDF reader
-    root-ca.key.pem   only when the portal made the root (kept offline-able: never loaded)
+    root-ca.key.pem   only when the portal made the root and did not write it to
+                      `--offline-root` (never loaded: the portal runs without it)
     issuing-ca.pem    the issuing CA, followed by any intermediates up to the root
     issuing-ca.key.pem  absent when the issuing CA comes from a PKCS#12 file
+    keys-in-hsm.txt   with `--hsm`: the issuing CA, TSA and seal keys are in a PKCS#11
+                      token instead of *.key.pem files (portal/pki/custody.py)
     tsa.pem / tsa.key.pem     the RFC 3161 time-stamping authority
+    tsa-<serial hex>.pem      each TSA certificate a renewal replaced (portal/pki/tsa_renewal.py)
     seal.pem / seal.key.pem   the lead agency's document seal
+    root-ca.crl       the root's CRL (DER), signed at `pki init` (portal/pki/revocation.py)
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from asn1crypto import pem as asn1_pem
 from asn1crypto import x509 as asn1_x509
@@ -29,19 +33,24 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from portal.pki import certificates, files
+from portal.pki import certificates, files, keys, revocation, tsa_renewal
+from portal.pki.custody import Custody, seal_signer, sign_function
 from portal.pki.errors import PkiError
-from portal.pki.signers import LoadedKeySigner, PortalTimeStamper
+from portal.pki.signers import LoadedKeySigner
+from portal.pki.tsa import InProcessTimeStamper, TimeStampAuthority
 
-SIGNER_CACHE_SIZE = 64
+if TYPE_CHECKING:
+    from portal.pki.hsm import Token
 
 
 @dataclass(frozen=True)
 class IssuedIdentity:
-    """A person's signing certificate and private key (PEM; the key encrypted)."""
+    """A person's signing certificate (PEM) and private key, sealed as `key_kdf` says
+    (portal/pki/keys.py; "" for a legacy key under the instance passphrase)."""
 
     cert_pem: bytes
     key_pem: bytes
+    key_kdf: str = ""
 
 
 def _utc(moment: datetime | None) -> datetime:
@@ -96,8 +105,19 @@ def init_pki(
     pkcs12_passphrase: bytes | None = None,
     now: datetime | None = None,
     lifetimes: certificates.Lifetimes | None = None,
+    base_url: str | None = None,
+    policy_oid: str = certificates.DEFAULT_POLICY_OID,
+    token: Token | None = None,
+    offline_root: Path | None = None,
 ) -> bool:
     """Creates the CA hierarchy, TSA and seal in `directory` unless present.
+
+    With `token` (portal.pki.hsm), the issuing CA, TSA and seal keys are made in that HSM and
+    the directory holds only certificates; with `offline_root`, the root key is written
+    there instead of the directory, to be moved off the server (portal/pki/custody.py).
+
+    `base_url` (PORTAL_BASE_URL) is where the certificates say their CRLs, OCSP responder and
+    issuer are served; `policy_oid` the certificate policy the seal states.
 
     `organization` names the lead agency in every certificate (the portal passes its
     LEAD_AGENCY_NAME setting; see portal.runtime.init_pki).
@@ -116,7 +136,10 @@ def init_pki(
                 raise PkiError(
                     f"The PKI in {directory} is incomplete (missing {', '.join(missing)})."
                 )
+            _add_root_crl(directory, passphrase, _utc(now))
             return False
+        custody = Custody(token, offline_root)
+        custody.check(directory)
         _create(
             directory,
             passphrase,
@@ -125,8 +148,21 @@ def init_pki(
             pkcs12_passphrase,
             _utc(now),
             lifetimes or certificates.Lifetimes(),
+            certificates.Profile(_urls(base_url), policy_oid),
+            custody,
         )
         return True
+
+
+def _urls(base_url: str | None) -> certificates.Urls | None:
+    return certificates.Urls.under(base_url) if base_url else None
+
+
+def _add_root_crl(directory: Path, passphrase: bytes, now: datetime) -> None:
+    """Signs the root CRL of a PKI made before there was one, while its root key is here."""
+    root_key = files.key_path(directory, files.ROOT)
+    if revocation.read_root_crl(directory) is None and root_key.exists():
+        revocation.resign_root_crl(directory, root_key, passphrase, now)
 
 
 def _create(
@@ -137,38 +173,46 @@ def _create(
     pkcs12_passphrase: bytes | None,
     now: datetime,
     lifetimes: certificates.Lifetimes,
+    profile: certificates.Profile,
+    custody: Custody,
 ) -> None:
     if pkcs12_path is not None:
         issuing_key, chain = _load_pkcs12(Path(pkcs12_path), pkcs12_passphrase)
         root_cert = chain[-1]
     else:
-        root_key = certificates.new_key(certificates.CA_KEY_BITS)
+        root_key = custody.new_key(directory, files.ROOT, certificates.CA_KEY_BITS, passphrase)
         root_cert = certificates.root_ca(organization, root_key, now, lifetimes.root)
-        issuing_key = certificates.new_key(certificates.CA_KEY_BITS)
+        issuing_key = custody.new_key(
+            directory, files.ISSUING, certificates.CA_KEY_BITS, passphrase
+        )
         issuing_cert = certificates.issuing_ca(
             organization,
             issuing_key,
             certificates.Issuer(root_cert, root_key),
             now,
             lifetimes.issuing,
+            profile.urls,
         )
         chain = [issuing_cert, root_cert]
-        files.write_key(files.key_path(directory, files.ROOT), root_key, passphrase)
-        files.write_key(files.key_path(directory, files.ISSUING), issuing_key, passphrase)
+        root_crl = revocation.root_crl(certificates.Issuer(root_cert, root_key), issuing_cert, now)
+        revocation.write_root_crl(directory, root_crl)
     issuer = certificates.Issuer(chain[0], issuing_key)
-    tsa_key = certificates.new_key(certificates.SERVICE_KEY_BITS)
-    seal_key = certificates.new_key(certificates.SERVICE_KEY_BITS)
-    files.write_key(files.key_path(directory, files.TSA), tsa_key, passphrase)
-    files.write_key(files.key_path(directory, files.SEAL), seal_key, passphrase)
+    tsa_key = custody.new_key(directory, files.TSA, certificates.SERVICE_KEY_BITS, passphrase)
+    seal_key = custody.new_key(directory, files.SEAL, certificates.SERVICE_KEY_BITS, passphrase)
     files.write_certs(
         files.cert_path(directory, files.TSA),
-        [certificates.timestamping(organization, tsa_key.public_key(), issuer, now, lifetimes.tsa)],
+        [
+            certificates.timestamping(
+                organization, tsa_key.public_key(), issuer, now, lifetimes.tsa, profile.urls
+            )
+        ],
     )
-    files.write_certs(
-        files.cert_path(directory, files.SEAL),
-        [certificates.seal(organization, seal_key.public_key(), issuer, now, lifetimes.seal)],
+    seal_cert = certificates.seal(
+        organization, seal_key.public_key(), issuer, now, lifetimes.seal, profile
     )
+    files.write_certs(files.cert_path(directory, files.SEAL), [seal_cert])
     files.write_certs(files.cert_path(directory, files.ISSUING), chain[:-1])
+    custody.mark(directory)
     # The root goes last: its presence marks a complete PKI (see init_pki).
     files.write_certs(files.cert_path(directory, files.ROOT), [root_cert])
 
@@ -176,7 +220,8 @@ def _create(
 class Pki:
     """The loaded PKI: trust roots, the seal and TSA, and issuing of people's identities.
 
-    Load it once per process (`Pki.load`); every key is parsed once and kept.
+    Load it once per process (`Pki.load`); the CA, TSA and seal keys are parsed once and kept.
+    People's keys are never kept: each is unsealed with its owner's password when they sign.
     """
 
     def __init__(
@@ -189,18 +234,29 @@ class Pki:
         tsa: tuple[x509.Certificate, RSAPrivateKey],
         seal: tuple[x509.Certificate, RSAPrivateKey],
         clock: Callable[[], datetime] | None = None,
+        profile: certificates.Profile | None = None,
+        directory: Path | None = None,
     ):
         self._passphrase = passphrase
+        self._profile = profile or certificates.Profile()
+        self._directory = directory
+        # The OCSP responder answers for these besides people's certificates.
+        self.service_serials = frozenset({tsa[0].serial_number, seal[0].serial_number})
         self._root = root
         self._issuer = certificates.Issuer(issuing_chain[0], issuing_key)
         # asn1crypto forms, as pyHanko and its validator want them.
         self.chain: list[asn1_x509.Certificate] = [_asn1(c) for c in [*issuing_chain, root]]
         self.trust_roots: list[asn1_x509.Certificate] = [self.chain[-1]]
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
-        self.seal_signer = LoadedKeySigner(_asn1(seal[0]), seal[1], self.chain)
-        self.timestamper = PortalTimeStamper(_asn1(tsa[0]), tsa[1], self.chain[:-1], self.clock)
-        self._signers: OrderedDict[str, LoadedKeySigner] = OrderedDict()
-        self._lock = threading.Lock()
+        self.seal_signer = seal_signer(_asn1(seal[0]), seal[1], self.chain)  # or in an HSM
+        # The RFC 3161 TSA (also served at /tsa); its policy and accuracy are settings
+        # (portal.runtime.pki). It signs through sign_function, so its key may be in an HSM.
+        self.tsa = TimeStampAuthority(_asn1(tsa[0]), sign_function(tsa[1]), self.chain, self.clock)
+        self.timestamper = InProcessTimeStamper(self.tsa)
+        self._tsa_cert = tsa[0]
+        if directory is not None:  # earlier TSA certificates, still named by stored timestamps
+            archived = tsa_renewal.archived(directory)
+            self.service_serials |= {c.serial_number for c in archived}
 
     @classmethod
     def load(
@@ -211,7 +267,13 @@ class Pki:
         pkcs12_path: Path | None = None,
         pkcs12_passphrase: bytes | None = None,
         clock: Callable[[], datetime] | None = None,
+        base_url: str | None = None,
+        policy_oid: str = certificates.DEFAULT_POLICY_OID,
+        token: Token | None = None,
     ) -> Pki:
+        """`base_url` and `policy_oid` as for `init_pki`: what people's certificates state.
+        With `token`, the issuing CA, TSA and seal keys are those in that HSM."""
+        custody = Custody(token)
         directory = Path(directory)
         if not files.cert_path(directory, files.ROOT).exists():
             raise PkiError(f"There is no PKI in {directory}; run `flask pki init` first.")
@@ -224,7 +286,7 @@ class Pki:
                     f"The PKCS#12 file {pkcs12_path} is not the issuing CA of {directory}."
                 )
         else:
-            issuing_key = files.read_key(files.key_path(directory, files.ISSUING), passphrase)
+            issuing_key = custody.load_key(directory, files.ISSUING, passphrase)
         loaded = {}
         for stem, key in ((files.ISSUING, issuing_key), (files.TSA, None), (files.SEAL, None)):
             cert = (
@@ -232,7 +294,7 @@ class Pki:
                 if stem == files.ISSUING
                 else files.read_certs(files.cert_path(directory, stem))[0]
             )
-            key = key or files.read_key(files.key_path(directory, stem), passphrase)
+            key = key or custody.load_key(directory, stem, passphrase)
             if not _same_key(cert, key):
                 raise PkiError(
                     f"The key for {files.cert_path(directory, stem)} does not match its certificate"
@@ -246,52 +308,148 @@ class Pki:
             tsa=loaded[files.TSA],
             seal=loaded[files.SEAL],
             clock=clock,
+            profile=certificates.Profile(_urls(base_url), policy_oid),
+            directory=directory,
         )
 
     def root_pem(self) -> bytes:
         return self._root.public_bytes(serialization.Encoding.PEM)
 
+    def issuing_pem(self) -> bytes:
+        """The issuing CA's certificate (what the AIA caIssuers address serves)."""
+        return self._issuer.cert.public_bytes(serialization.Encoding.PEM)
+
+    def timestamping_lifetimes(self) -> dict[int, datetime]:
+        """Serial → end of validity of every TSA certificate, current and replaced."""
+        certs = [self._tsa_cert]
+        if self._directory is not None:
+            certs += tsa_renewal.archived(self._directory)
+        return {c.serial_number: c.not_valid_after_utc for c in certs}
+
+    def service_certificates(self) -> list[tuple[str, asn1_x509.Certificate]]:
+        """The portal's own certificates that sign, each with what it is for: the document
+        seal, the TSA, and every TSA certificate a renewal replaced (verification tells them
+        from certificates someone minted with the CA key)."""
+        found = [
+            ("document seal", self.seal_signer.signing_cert),
+            ("timestamp authority", self.tsa.cert),
+        ]
+        if self._directory is not None:
+            archived = tsa_renewal.archived(self._directory)
+            found += [("timestamp authority", _asn1(c)) for c in archived]
+        return found
+
+    def issuing_crl(
+        self,
+        entries: list[revocation.RevokedEntry],
+        now: datetime,
+        validity: timedelta = revocation.CRL_VALIDITY,
+    ) -> bytes:
+        """The issuing CA's CRL (DER) listing `entries` in force, from `now` for `validity`."""
+        return revocation.issuing_crl(self._issuer, entries, _utc(now), validity)
+
+    def root_crl(self) -> bytes | None:
+        """The root's CRL (DER) signed at `pki init`; None for a CA imported from PKCS#12."""
+        return revocation.read_root_crl(self._directory) if self._directory else None
+
+    def ocsp(
+        self,
+        request_der: bytes,
+        lookup: revocation.Lookup,
+        now: datetime,
+        validity: timedelta = revocation.CRL_VALIDITY,
+    ) -> bytes:
+        """The issuing CA's DER OCSPResponse to a DER OCSPRequest (RFC 6960)."""
+        return revocation.ocsp_response(request_der, self._issuer, lookup, _utc(now), validity)
+
+    # -- TSA certificate renewal (portal/pki/tsa_renewal.py; services.evidence) -----------
+
+    @property
+    def tsa_not_after(self) -> datetime:
+        return self._tsa_cert.not_valid_after_utc
+
+    def renew_tsa(self, margin: timedelta) -> bool:
+        """Swaps in a new TSA key and certificate when the current one (as on disk: another
+        process may have renewed it) has less than `margin` left; True when it changed."""
+        if self._directory is None:
+            raise PkiError("A PKI loaded without its directory cannot renew its TSA.")
+        now = _utc(self.clock())
+        self.reload_tsa()
+        renewed = tsa_renewal.renew(
+            self._directory, self._passphrase, self._issuer, self._profile.urls, now, margin
+        )
+        if renewed is not None:
+            self._use_tsa(*renewed)
+        return renewed is not None
+
+    def reload_tsa(self) -> None:
+        """Takes up a TSA certificate another process renewed (tsa.pem changed on disk)."""
+        if self._directory is None:
+            return
+        cert = files.read_certs(files.cert_path(self._directory, files.TSA))[0]
+        if cert.serial_number != self._tsa_cert.serial_number:
+            key = files.read_key(files.key_path(self._directory, files.TSA), self._passphrase)
+            if not _same_key(cert, key):
+                raise PkiError("The renewed TSA key does not match its certificate.")
+            self._use_tsa(cert, key)
+
+    def _use_tsa(self, cert: x509.Certificate, key: RSAPrivateKey) -> None:
+        self.service_serials |= {cert.serial_number}
+        self._tsa_cert = cert
+        self.tsa.use(_asn1(cert), sign_function(key), self.chain)
+
     def issue_identity(
-        self, *, common_name: str, title: str, organization: str, email: str, now: datetime
+        self,
+        *,
+        common_name: str,
+        title: str,
+        organization: str,
+        email: str,
+        now: datetime,
+        password: str,
+        kdf: keys.KdfParams = keys.DEFAULT,
     ) -> IssuedIdentity:
-        """A new RSA-2048 signing certificate naming the person, their title and organization."""
+        """A new RSA-2048 signing certificate naming the person, their title and organization.
+
+        Its key is sealed under the person's `password` (portal/pki/keys.py): the instance
+        passphrase does not open it, so nobody holding the server's files can sign as them.
+        """
         key = certificates.new_key(certificates.PERSON_KEY_BITS)
         subject = certificates.name(common_name, organization, title=title, email=email)
         cert = certificates.document_signer(
-            subject, key.public_key(), self._issuer, _utc(now), certificates.PERSON_LIFETIME, email
+            subject,
+            key.public_key(),
+            self._issuer,
+            _utc(now),
+            certificates.PERSON_LIFETIME,
+            email,
+            profile=self._profile,
         )
-        key_pem = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.BestAvailableEncryption(self._passphrase),
-        )
+        sealed = keys.seal(key, password, cert.public_bytes(serialization.Encoding.DER), kdf)
         return IssuedIdentity(
-            cert_pem=cert.public_bytes(serialization.Encoding.PEM), key_pem=key_pem
+            cert_pem=cert.public_bytes(serialization.Encoding.PEM),
+            key_pem=sealed.blob,
+            key_kdf=sealed.kdf,
         )
 
-    def signer_for(self, identity: IssuedIdentity) -> LoadedKeySigner:
-        """The pyHanko signer for a person's identity; its key is decrypted once and cached."""
-        fingerprint = hashlib.sha256(identity.cert_pem).hexdigest()
-        with self._lock:
-            signer = self._signers.get(fingerprint)
-            if signer is not None:
-                self._signers.move_to_end(fingerprint)
-                return signer
-        signer = self._load_signer(identity, fingerprint)
-        with self._lock:
-            self._signers[fingerprint] = signer
-            while len(self._signers) > SIGNER_CACHE_SIZE:
-                self._signers.popitem(last=False)
-        return signer
+    def signer_for(self, identity: IssuedIdentity, password: str) -> LoadedKeySigner:
+        """The pyHanko signer for a person's identity, its key unsealed with their password.
 
-    def _load_signer(self, identity: IssuedIdentity, fingerprint: str) -> LoadedKeySigner:
-        where = f"the signing key of certificate {fingerprint[:16]}"
-        key = files.decrypt_key(identity.key_pem, self._passphrase, where=where)
+        Nothing is cached: the opened key lives only as long as the caller keeps the signer,
+        which is while its owner signs.
+        """
+        fingerprint = hashlib.sha256(identity.cert_pem).hexdigest()
+        if not identity.key_kdf:
+            raise PkiError(
+                f"The signing key of certificate {fingerprint[:16]} is sealed with the instance "
+                "passphrase, not its owner's password; it must be replaced by a new identity."
+            )
         try:
             _, _, der = asn1_pem.unarmor(identity.cert_pem)
             cert = x509.load_der_x509_certificate(der)
         except ValueError as exc:
             raise PkiError(f"The certificate {fingerprint[:16]} cannot be read: {exc}") from exc
+        key = keys.unseal(keys.SealedKey(identity.key_pem, identity.key_kdf), password, der)
         if not _same_key(cert, key):
             raise PkiError(f"The key stored for certificate {fingerprint[:16]} does not match it.")
         return LoadedKeySigner(_asn1(cert), key, self.chain)

@@ -39,7 +39,7 @@ def _signed_step(user, agreement_id, event, field, label, sig: Signature, reques
     agreement = agreements.get(user, agreement_id)
     agreements.check_version(agreement, expected)
     now = clock.now()
-    signing.confirm_signer(user, sig.password, sig.intent, sig.consent, request, now)
+    signer = signing.confirm_signer(user, sig.password, sig.intent, sig.consent, request, now)
     transition = cases.advance(
         AGREEMENT,
         agreement,
@@ -49,7 +49,7 @@ def _signed_step(user, agreement_id, event, field, label, sig: Signature, reques
         at=now,
         request=request,
     )
-    signed = _apply_signature(agreement, user, field, now, transition, label)
+    signed = _apply_signature(agreement, signer, field, now, transition, label)
     return agreement, now, signed
 
 
@@ -118,14 +118,26 @@ def countersign(
 
 
 def _apply_signature(
-    agreement: Agreement, user: User, field: str, now: datetime, transition, label: str
+    agreement: Agreement,
+    signer: identities.ConfirmedSigner,
+    field: str,
+    now: datetime,
+    transition,
+    label: str,
 ) -> bytes:
     document = agreement.document
     current = documents.read_bytes(document.current)
-    identity = identities.current_identity(user)
-    signed = signing.approve(current, identity, field, now, reason=label)
+    signed = signing.approve(current, signer, field, now, reason=label)
+    user = signer.user
+    # The countersignature is the last one (the machine takes the agency's first): the
+    # agreement is final, so it is archived with a document timestamp (B-LTA).
     documents.add_version(
-        document, signed, f"{label} by {user.name}", by=user, transition=transition
+        document,
+        signed,
+        f"{label} by {user.name}",
+        by=user,
+        transition=transition,
+        archive=field == LEAD_FIELD,
     )
     return signed
 

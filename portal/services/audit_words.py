@@ -68,6 +68,9 @@ ACTIONS: dict[str, str] = {
     "training.test_expired": "A test ran out of time",
     "training.withdraw": "Withdrew from a training session",
     "user.deactivate": "Deactivated an account",
+    "certificate.compromise": "Declared a signing key compromised",
+    "document.evidence_renewed": "Renewed a document's evidence (document timestamp)",
+    "pki.tsa_renewed": "Renewed the timestamping certificate",
 }
 
 # Field names in before/after that read better otherwise than capitalised.

@@ -21,7 +21,15 @@ from portal import clock, sessions
 from portal.extensions import db
 from portal.models import Invitation, User
 from portal.notify import outbox
-from portal.services import account_standing, audit, links, lockout, standing, two_factor
+from portal.services import (
+    account_standing,
+    audit,
+    identities,
+    links,
+    lockout,
+    standing,
+    two_factor,
+)
 from portal.services.access import RequestInfo
 from portal.services.errors import ServiceError
 from portal.services.lead import lead_agency_name
@@ -262,6 +270,8 @@ def redeem_invitation(token: str, password: str, confirm: str, request: RequestI
     inv.used_at = clock.now()
     user = inv.user
     set_password(user, password)
+    # A password set without the old one cannot open keys sealed under the old one.
+    identities.retire_all(user, "password_reset", at=inv.used_at)
     audit.record(
         user,
         "password_set",

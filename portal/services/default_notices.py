@@ -218,7 +218,7 @@ def declare_termination(
         refusal = not_now_reason(notice.state, "declare_termination")
         if refusal:
             raise ServiceError(refusal)
-        signing.confirm_signer(user, password, intent, consent, request, now)
+        signer = signing.confirm_signer(user, password, intent, consent, request, now)
         transition = advance(notice, "declare_termination", user, at=now, request=request)
         side = notice.issuer_side
         notice.declaration = remedies.signed_notice(
@@ -226,7 +226,7 @@ def declare_termination(
             case=notice,
             kind="declaration_of_termination",
             title="Declaration of Termination",
-            signer=user,
+            signer=signer,
             side=side,
             paragraphs=[
                 f"On {_when(notice.given_at)} {remedies.party_name(side, notice.agency)} gave "

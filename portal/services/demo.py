@@ -69,6 +69,8 @@ NEW_USERS = [
     ("Dev Patel", "dev@northgate.test", "Housing Navigator", "case_manager", "Family Shelter"),
     ("Rosa Díaz", "rosa@northgate.test", "Outreach Worker", "intake", "Street Outreach"),
 ]
+# River City's case manager who leaves before finishing onboarding (flask demo).
+LEAVER = ("Jamal Reed", "jamal@rivercity.test", "Case Manager", "case_manager", "Rapid Re-Housing")
 LEAD_STAFF = [
     ("admin@ssf.test", "Jordan Lee", "HMIS Administrator", "ssf_admin"),
     ("signatory@ssf.test", "Pat Morales", "Chief Executive Officer", "ssf_signatory"),
@@ -151,7 +153,11 @@ def play_journey(out: Path) -> list[Path]:
         until="issued",
         fail_first=True,
     )
-    assessment, separated = _separations_and_assessment(newcomer)
+    # A second case manager signs their user agreement, then leaves before training.
+    leaver = demo_onboarding.onboard(
+        _onboarding_cast(PARTNERS[0]), access_requests.NewStaff(*LEAVER), until="approved"
+    )
+    assessment, separated = _separations_and_assessment(leaver)
     signed = {"password": DEMO_PASSWORD, "intent": True, "consent": True, "request": DEMO_REQUEST}
     handover = _reallocation(admin)
 
@@ -225,10 +231,17 @@ def play_journey(out: Path) -> list[Path]:
     return [*written, report]
 
 
-def _separations_and_assessment(newcomer: AccessRequest):
+def _separations_and_assessment(leaver: AccessRequest):
     """Northgate's security officer signs the year's security self-assessment; River City
-    reports two separations: its new user's on time (the last day is today), its security
-    officer's late (reported a week after the last day, past the business day after it)."""
+    reports two separations: a case manager still in onboarding on time (the last day is
+    today; their open request closes), its security officer's late (reported a week after
+    the last day, past the business day after it).
+
+    The separated people's certificates are revoked. Neither signed a document this command
+    writes out, so every written PDF also passes a validator that judges revocation as of
+    today (`pyhanko sign validate --force-revinfo`); a separated signer's earlier signatures
+    stay valid under AdES validation, which weighs the revocation against the timestamp.
+    """
     from portal.documents.self_assessment import QUESTIONS
     from portal.services import self_assessments, separations
 
@@ -242,7 +255,7 @@ def _separations_and_assessment(newcomer: AccessRequest):
     on_time = separations.report(
         ed,
         ed.agency_id,
-        user_id=newcomer.user_id,
+        user_id=leaver.user_id,
         last_day=today,
         note="Moved to another county's CoC.",
         request=DEMO_REQUEST,

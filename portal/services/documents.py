@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -40,9 +41,14 @@ def add_version(
     *,
     by: User | None,
     transition: Transition | None = None,
+    archive: bool = False,
 ) -> DocumentVersion:
     """Stores the bytes (content-addressed, never overwritten) and records the version, with
     the storage's version id of these bytes, which is what every read asks for.
+
+    `archive` marks a final document: before it is stored it gets its long-term validation
+    data and a document timestamp (PAdES B-LTA, services.evidence), and the version records
+    until when that evidence holds (`evidence_until`), so that it is renewed in time.
 
     Storing happens before the commit, under a short lock; the full retention follows the
     commit (services.retention). If the transaction fails, the object is an orphan: a retry
@@ -50,6 +56,9 @@ def add_version(
     """
     from portal.storage import StorageError
 
+    evidence_until = None
+    if archive:
+        pdf, evidence_until = archived(pdf)
     try:
         stored = runtime.storage().put(pdf)
     except StorageError as exc:
@@ -70,10 +79,24 @@ def add_version(
         created_at=clock.now(),
         created_by_id=by.id if by else None,
         transition_id=transition.id if transition else None,
+        evidence_until=evidence_until,
     )
     db.session.add(version)
     db.session.flush()
     return version
+
+
+def archived(pdf: bytes) -> tuple[bytes, datetime | None]:
+    """The final document with its long-term validation data and a document timestamp, and
+    until when that timestamp proves anything (its TSA certificate's end)."""
+    from portal.documents.long_term import evidence_until
+    from portal.documents.signing import SigningError
+
+    try:
+        stamped = runtime.signer().timestamp_document(pdf)
+    except SigningError as exc:
+        raise ServiceError(f"{exc} Nothing was stored; try again shortly.") from exc
+    return stamped, evidence_until(stamped)
 
 
 def read_bytes(version: DocumentVersion) -> bytes:

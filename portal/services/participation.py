@@ -62,6 +62,7 @@ def issue_certificate(admin: User, request_id: int, *, request: RequestInfo) -> 
             sealed,
             f"Issued {long_date(local_date(now))}, sealed by {lead}",
             by=admin,
+            archive=True,
         )
         audit.record(
             admin,

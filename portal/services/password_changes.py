@@ -2,7 +2,10 @@
 
 Every new password meets the same rules (auth.new_password_problem). A change ends the
 person's other sessions; a reset ends all of them, and lifts a lockout (the lockout e-mail
-points here). A reset link works once, for RESET_HOURS, and only the newest one works.
+points here). A person's signing keys are sealed under their password: a change seals them
+again under the new one; a reset cannot open them, so it retires them (and revokes their
+certificates), and the next signature brings a new key and certificate.
+A reset link works once, for RESET_HOURS, and only the newest one works.
 Asking for one gives the same answer whether or not the address has an account.
 """
 
@@ -16,7 +19,7 @@ from sqlalchemy import select
 from portal import clock, sessions
 from portal.extensions import db
 from portal.models import User
-from portal.services import audit, auth, lockout
+from portal.services import audit, auth, identities, lockout
 from portal.services.access import RequestInfo
 from portal.services.errors import ServiceError
 from portal.services.passwords import check_password
@@ -50,6 +53,7 @@ def change(
         if problem:
             raise ServiceError(problem)
         auth.set_password(person, password)
+        identities.reseal_all(person, current, password, at=clock.now())
         ended = sessions.end_for_user(person.id, "password changed", keep=keep_session)
         audit.record(
             person,
@@ -104,6 +108,7 @@ def reset(token: str, password: str, confirm: str, request: RequestInfo) -> User
             raise ServiceError(problem)
         inv.used_at = clock.now()
         auth.set_password(user, password)
+        identities.retire_all(user, "password_reset", at=inv.used_at)
         lockout.succeed(user)
         ended = sessions.end_for_user(user.id, "password reset")
         audit.record(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from portal import clock
 from portal.models import Reallocation, User
 from portal.notify import outbox
-from portal.services import documents, identities, links, reallocations, signing
+from portal.services import documents, links, reallocations, signing
 from portal.services.access import RequestInfo
 from portal.services.errors import NotFound, ServiceError
 from portal.services.lead import lead_agency_name
@@ -113,18 +113,24 @@ def sign(
                         if o.event == event and not o.allowed), None)  # fmt: skip
         if blocked:
             raise ServiceError(blocked)
-        signing.confirm_signer(user, password, intent, consent, request, now)
+        signer = signing.confirm_signer(user, password, intent, consent, request, now)
         transition = reallocations.advance(row, event, user, at=now, request=request)
         document = row.document
         signed = signing.approve(
             documents.read_bytes(document.current),
-            identities.current_identity(user),
+            signer,
             field,
             now,
             reason=label,
         )
+        # The acquiring agency signs last: the receipt is then final (B-LTA).
         documents.add_version(
-            document, signed, f"{label}: {user.name}", by=user, transition=transition
+            document,
+            signed,
+            f"{label}: {user.name}",
+            by=user,
+            transition=transition,
+            archive=not releasing,
         )
         if releasing:
             row.releasing_signed_at, row.releasing_signed_by_id = now, user.id

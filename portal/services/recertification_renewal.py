@@ -80,11 +80,20 @@ def agreement_text(row: Recertification) -> str:
     return user_agreements.words(onboarding_row, templates.current(templates.USER_AGREEMENT))
 
 
-def _sign_field(row, user, field: str, label: str, transition, now) -> None:
+def _sign_field(
+    row, signer: identities.ConfirmedSigner, field: str, label: str, transition, now
+) -> None:
     current = documents.read_bytes(row.document.current)
-    signed = signing.approve(current, identities.current_identity(user), field, now, reason=label)
+    signed = signing.approve(current, signer, field, now, reason=label)
+    user = signer.user
+    # The agency's approval comes after the user's signature: the renewal is then final.
     documents.add_version(
-        row.document, signed, f"{label}: {user.name}", by=user, transition=transition
+        row.document,
+        signed,
+        f"{label}: {user.name}",
+        by=user,
+        transition=transition,
+        archive=field == user_agreements.APPROVAL_FIELD,
     )
 
 
@@ -103,12 +112,12 @@ def sign(
         if row.user_id == user.id and row.document_id is not None:
             raise ServiceError("You already signed your renewed user agreement.")
         now = clock.now()
-        signing.confirm_signer(user, password, intent, consent, request, now)
+        signer = signing.confirm_signer(user, password, intent, consent, request, now)
         event = recertification.signature_event(row, "user_signs")
         transition = recertification.advance(row, event, user, at=now, request=request)
         row.document = _renewal_document(row)
         _sign_field(
-            row, user, user_agreements.USER_FIELD, "Signed by the HMIS user", transition, now
+            row, signer, user_agreements.USER_FIELD, "Signed by the HMIS user", transition, now
         )
         for person in _approvers(row):
             outbox.queue(
@@ -146,11 +155,11 @@ def approve(
         if row.user_agreement_renewed_at is not None:
             raise ServiceError("The renewed user agreement is already approved.")
         now = clock.now()
-        signing.confirm_signer(approver, password, intent, consent, request, now)
+        signer = signing.confirm_signer(approver, password, intent, consent, request, now)
         event = recertification.signature_event(row, "agency_approves")
         transition = recertification.advance(row, event, approver, at=now, request=request)
         label = "Renewal approved for the partner agency"
-        _sign_field(row, approver, user_agreements.APPROVAL_FIELD, label, transition, now)
+        _sign_field(row, signer, user_agreements.APPROVAL_FIELD, label, transition, now)
         row.user_agreement_renewed_at = now
         done = recertification.complete_if_renewed(row, request)
         if done is None:

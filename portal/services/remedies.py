@@ -125,7 +125,7 @@ def signed_notice(
     case,
     kind: str,
     title: str,
-    signer: User,
+    signer: identities.ConfirmedSigner,
     side: str,
     paragraphs: list[str],
     provisions: list[tuple[str, str]],
@@ -133,10 +133,12 @@ def signed_notice(
     now: datetime,
     transition=None,
 ):
-    """Renders, certifies and signs a notice; stores both revisions; returns the Document."""
+    """Renders, certifies and signs a notice as the confirmed `signer`; stores both revisions;
+    returns the Document."""
     from portal.documents.notices import render_notice
     from portal.documents.pdf_layout import PartyBlock
 
+    person = signer.user
     agency = case.agency
     other = "agency" if side == "lead" else "lead"
     rendered = render_notice(
@@ -154,13 +156,12 @@ def signed_notice(
         signer=PartyBlock(
             "issuer_signature",
             party_name(side, agency).upper(),
-            signer.name,
-            signer.title,
-            signer.agency.legal_name,
+            person.name,
+            person.title,
+            person.agency.legal_name,
         ),
     )
-    identity = identities.current_identity(signer)
-    certified, signed = signing.issue_signed(rendered, identity, now, reason=title)
+    certified, signed = signing.issue_signed(rendered, signer, now, reason=title)
     document = documents.new_document(
         case_type=case_type,
         case_id=case.id,
@@ -172,11 +173,16 @@ def signed_notice(
         document,
         certified,
         f"Issued and certified by {lead_agency_name()}",
-        by=signer,
+        by=person,
         transition=transition,
     )
     documents.add_version(
-        document, signed, f"Signed by {signer.name}", by=signer, transition=transition
+        document,
+        signed,
+        f"Signed by {person.name}",
+        by=person,
+        transition=transition,
+        archive=True,  # a notice is final once signed
     )
     return document
 
@@ -243,7 +249,7 @@ def give_notice(
     log says so and the other party is mailed the signed PDF. `fields` gives the kind's own
     columns; `text` its words."""
     now = clock.now()
-    signing.confirm_signer(user, password, intent, consent, request, now)
+    signer = signing.confirm_signer(user, password, intent, consent, request, now)
     rule = deadlines.rule(kind.rule_name)
     period = Period(rule, deadlines.compute(now, rule))
     count = db.session.scalar(select(func.count()).select_from(kind.model))
@@ -266,7 +272,7 @@ def give_notice(
         case=notice,
         kind=kind.kind,
         title=kind.title,
-        signer=user,
+        signer=signer,
         side=side,
         paragraphs=words.paragraphs,
         provisions=words.provisions,

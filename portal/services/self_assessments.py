@@ -21,7 +21,7 @@ from portal.extensions import db
 from portal.models import Agency, Recertification, SecurityAssessment, User
 from portal.notify import outbox
 from portal.processes import Awaiting, Process
-from portal.services import audit, cases, documents, identities, links, security_officers, signing
+from portal.services import audit, cases, documents, links, security_officers, signing
 from portal.services.access import RequestInfo, is_lead_staff, require_agency_visible
 from portal.services.errors import NotFound, ServiceError
 from portal.services.lead import lead_agency_name
@@ -182,7 +182,7 @@ def sign(user: User, assessment_id: int, sig: Signature, *, request: RequestInfo
             raise ServiceError("Before signing: " + "; ".join(missing[:3])
                                + ("…" if len(missing) > 3 else ""))  # fmt: skip
         now = clock.now()
-        signing.confirm_signer(user, sig.password, sig.intent, sig.consent, request, now)
+        signer = signing.confirm_signer(user, sig.password, sig.intent, sig.consent, request, now)
         transition = cases.advance(
             SELF_ASSESSMENT, row, "officer_signs", user, context(row, user), at=now,
             request=request,
@@ -203,11 +203,10 @@ def sign(user: User, assessment_id: int, sig: Signature, *, request: RequestInfo
         )  # fmt: skip
         documents.add_version(document, certified, f"Issued and certified by "
                               f"{lead_agency_name()}", by=None)  # fmt: skip
-        identity = identities.current_identity(user)
-        signed = signing.approve(certified, identity, facts.officer.field_name, now,
+        signed = signing.approve(certified, signer, facts.officer.field_name, now,
                                  reason="Signed by the security officer")  # fmt: skip
         documents.add_version(document, signed, f"Signed by the security officer: {user.name}",
-                              by=user, transition=transition)  # fmt: skip
+                              by=user, transition=transition, archive=True)  # fmt: skip
         row.document = document
         row.signed_at, row.signed_by_id = now, user.id
         for person in agency.people:

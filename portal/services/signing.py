@@ -10,19 +10,21 @@ from datetime import datetime
 
 from portal import runtime
 from portal.extensions import db
-from portal.models import Agreement, Document, SigningIdentity, User
+from portal.models import Agreement, Document, User
 from portal.services import audit, audit_chain, cases, documents, identities, standing
 from portal.services.access import RequestInfo
 from portal.services.errors import ServiceError
 from portal.services.lead import lead_agency_name
-from portal.services.timefmt import local_date, local_datetime, short_date
+from portal.services.timefmt import local_datetime, short_date
 from workflows.agreement import AGREEMENT
 
 
 def confirm_signer(
     user: User, password: str, intent: bool, consent: bool, request: RequestInfo, now: datetime
-) -> None:
-    """Signing needs the person's intent, their password again, and consent (first time)."""
+) -> identities.ConfirmedSigner:
+    """Signing needs the person's intent, their password again, and consent (first time).
+
+    Returns who signs with the password that unseals their key, for this request only."""
     from portal.services.passwords import check_password
 
     standing.refuse_if_suspended(user)
@@ -44,6 +46,7 @@ def confirm_signer(
             request=request,
             at=now,
         )
+    return identities.ConfirmedSigner(user, password)
 
 
 def render_agreement(agreement: Agreement, ed: User):
@@ -64,7 +67,8 @@ def render_agreement(agreement: Agreement, ed: User):
     }
     parties = [
         PartyBlock("agency_signature", "PARTNER AGENCY", ed.name, ed.title, agency.legal_name),
-        PartyBlock("lead_signature", lead_name.upper(), "", "Authorized signatory", lead_name),
+        # Whoever signs for the lead prints their own name and title in the box (the stamp).
+        PartyBlock("lead_signature", lead_name.upper(), "", "", lead_name),
     ]
     try:
         return render(
@@ -95,20 +99,23 @@ def certify(rendered, *, reason: str) -> bytes:
 
 
 def approve(
-    pdf: bytes, identity: SigningIdentity, field: str, now: datetime, *, reason: str
+    pdf: bytes, signer: identities.ConfirmedSigner, field: str, now: datetime, *, reason: str
 ) -> bytes:
+    """Signs `field` as the confirmed person, their key unsealed for this signature only."""
     from portal.documents.signing import SignatureStamp, SigningError
 
+    identity, unsealed = identities.unlock(signer)
     stamp = SignatureStamp(
         name=identity.common_name,
         title=identity.title,
         organization=identity.organization,
-        signed_on=short_date(local_date(now)),
+        # Date and time with the zone, in the lead agency's zone ("December 2, 2026, 9:14 am PST").
+        signed_on=local_datetime(now),
     )
     try:
         return runtime.signer().approve(
             pdf,
-            signer=identities.signer_for(identity),
+            signer=unsealed,
             field_name=field,
             stamp=stamp,
             reason=reason,
@@ -124,6 +131,7 @@ def completion_certificate(agreement: Agreement, now: datetime) -> Document:
         CertificateEvent,
         render_certificate,
     )
+    from portal.documents.pdfa import Attachment
     from portal.documents.signing import SigningError
 
     events = [
@@ -155,6 +163,7 @@ def completion_certificate(agreement: Agreement, now: datetime) -> Document:
         documents=versions,
         generated_at=local_datetime(now),
         audit_head=audit_chain.head(db.session(), including_own=True).describe(),
+        attachments=_signed_agreement(agreement, Attachment),
     )
     try:
         sealed = runtime.signer().seal(pdf, reason="Certificate of completion")
@@ -168,10 +177,30 @@ def completion_certificate(agreement: Agreement, now: datetime) -> Document:
         title=f"Certificate of completion {agreement.reference}",
     )
     documents.add_version(
-        certificate, sealed, f"Certificate of completion, sealed by {lead_agency_name()}", by=None
+        certificate,
+        sealed,
+        f"Certificate of completion, sealed by {lead_agency_name()}",
+        by=None,
+        archive=True,
     )
     agreement.certificate = certificate
     return certificate
+
+
+def _signed_agreement(agreement: Agreement, attachment) -> list:
+    """The newest version of the agreement, carried inside the certificate (PDF/A-3 /AF,
+    relationship Source): one file holds the signed agreement and its audit trail."""
+    final = agreement.document.current if agreement.document else None
+    if final is None:
+        return []
+    return [
+        attachment(
+            file_name=f"{agreement.reference}-signed-agreement.pdf",
+            data=documents.read_bytes(final),
+            description=f"HMIS Partner Agency Agreement {agreement.reference}: {final.label}",
+            modified=final.created_at,
+        )
+    ]
 
 
 def _event_label(event: str) -> str:
@@ -181,12 +210,12 @@ def _event_label(event: str) -> str:
 
 
 def issue_signed(
-    rendered, identity: SigningIdentity, now: datetime, *, reason: str
+    rendered, signer: identities.ConfirmedSigner, now: datetime, *, reason: str
 ) -> tuple[bytes, bytes]:
-    """Certifies a freshly rendered document as the lead agency, then signs it as `identity`.
+    """Certifies a freshly rendered document as the lead agency, then signs it as `signer`.
 
     Returns (certified, signed) so both revisions can be kept on record.
     """
     certified = certify(rendered, reason="Issued through the HMIS Partner Portal")
     field = rendered.signature_fields[0].name
-    return certified, approve(certified, identity, field, now, reason=reason)
+    return certified, approve(certified, signer, field, now, reason=reason)

@@ -12,7 +12,7 @@ from portal.extensions import db
 from portal.models import Agency, User
 from portal.models.remedies import Suspension
 from portal.processes import Awaiting, Process
-from portal.services import agencies, audit, cases, standing
+from portal.services import agencies, audit, cases, revocation, standing
 from portal.services import awaiting as waits
 from portal.services.access import RequestInfo, require_role
 from portal.services.errors import NotFound, ServiceError
@@ -121,6 +121,9 @@ def suspend(
         # standing); their sessions end here too, so none outlives the suspension's lifting.
         for suspended in [person] if person else list(agency.people):
             sessions.end_for_user(suspended.id, "suspended")
+            # Their certificates are on hold meanwhile: nothing they signed before is
+            # undone, but no one can rely on their key while it is investigated.
+            revocation.hold_user(suspended, f"Suspended: {why}", now, admin)
         whom = person.name if person else agency.legal_name
         audit.record(
             admin,
@@ -147,6 +150,11 @@ def lift(admin: User, suspension_id: int, *, reason: str, request: RequestInfo) 
             SUSPENSION, suspension, "lift", admin, {}, at=now, request=request, reason=why
         )
         suspension.lifted_at, suspension.lifted_by_id, suspension.lift_reason = now, admin.id, why
+        people = [suspension.user] if suspension.user else list(suspension.agency.people)
+        for person in people:
+            # Held certificates are released unless another suspension still covers them.
+            if standing.active_for_user(person) is None:
+                revocation.release_user(person, now, admin)
     return suspension
 
 

@@ -15,7 +15,7 @@ from portal.extensions import db
 from portal.models import Agreement, User
 from portal.models.remedies import TerminationNotice
 from portal.processes import Process, RuleSetting
-from portal.services import agreements, audit, cases, remedies
+from portal.services import agreements, audit, cases, identities, remedies
 from portal.services.access import SYSTEM, RequestInfo
 from portal.services.errors import ServiceError
 from portal.services.lead import lead_agency_name
@@ -141,12 +141,14 @@ def rescind(user: User, notice_id: int, *, reason: str, request: RequestInfo) ->
 
 
 def terminate_agreement(agreement: Agreement, *, at: datetime, reason: str) -> None:
-    """Ends the agreement (VIII.B.4): records kept, the agency's accounts deactivated."""
+    """Ends the agreement (VIII.B.4): records kept, the agency's accounts deactivated and
+    their signing certificates revoked (they no longer sign for a partner agency)."""
     if agreement.state != "effective":
         raise ServiceError("Only an agreement in effect can be terminated.")
     cases.advance(AGREEMENT, agreement, "terminate", None, {}, at=at, request=SYSTEM, reason=reason)
     agreement.closed_reason = reason
     for person in agreement.agency.people:
+        identities.retire_all(person, "agreement_ended", at=at)
         if person.active:
             person.active = False
             audit.record(

@@ -155,20 +155,27 @@ def _signed_step(
     if row.document is None or row.document.current is None:
         raise ServiceError("The HMIS User Agreement has not been prepared; nothing was signed.")
     now = clock.now()
-    signing.confirm_signer(user, sig.password, sig.intent, sig.consent, request, now)
+    signer = signing.confirm_signer(user, sig.password, sig.intent, sig.consent, request, now)
     transition = onboarding.advance(row, event, user, at=now, request=request)
-    _apply_signature(row, user, field, now, transition, label)
+    _apply_signature(row, signer, field, now, transition, label)
     return now
 
 
 def _apply_signature(
-    row: Onboarding, user: User, field: str, now: datetime, transition: Transition, label: str
+    row: Onboarding,
+    signer: identities.ConfirmedSigner,
+    field: str,
+    now: datetime,
+    transition: Transition,
+    label: str,
 ) -> None:
     document = row.document
     current = documents.read_bytes(document.current)
-    identity = identities.current_identity(user)
-    signed = signing.approve(current, identity, field, now, reason=label)
-    documents.add_version(document, signed, f"{label}: {user.name}", by=user, transition=transition)
+    signed = signing.approve(current, signer, field, now, reason=label)
+    user = signer.user
+    # The agency's approval comes after the user's signature: the agreement is then final.
+    documents.add_version(document, signed, f"{label}: {user.name}", by=user,
+                          transition=transition, archive=field == APPROVAL_FIELD)  # fmt: skip
 
 
 def sign(

@@ -13,6 +13,7 @@ from portal.views import (
     health,
     home,
     onboarding,
+    pki,
     programs,
     reallocations,
     recertification,
@@ -24,6 +25,7 @@ from portal.views import (
     termination_notices,
     tracking,
     training,
+    tsa,
     verify,
 )
 
@@ -52,4 +54,6 @@ blueprints = [
     programs.bp,
     reallocations.bp,
     site_visits.bp,
+    pki.bp,
+    tsa.bp,
 ]

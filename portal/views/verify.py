@@ -1,6 +1,7 @@
 from flask import Blueprint, render_template
 
 from forms.verify import VerifyForm
+from portal.documents import verdict
 from portal.services import verification
 
 bp = Blueprint("verify", __name__)
@@ -14,4 +15,5 @@ def index():
     if form.validate_on_submit():
         data = form.pdf.data.read()
         result = verification.verify(data)
-    return render_template("verify/index.html", form=form, result=result)
+    # `verdicts` words each signature's row the same way `flask verify` does.
+    return render_template("verify/index.html", form=form, result=result, verdicts=verdict)

@@ -1,8 +1,11 @@
 """`flask demo --out DIR` plays the journey; its PDFs validate under pdfsig and pyHanko."""
 
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import nullcontext
 from pathlib import Path
@@ -14,11 +17,52 @@ from tests.conftest import fresh_postgres_database
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
+    """The demo's instance served on 127.0.0.1:port, where its certificates say their CRLs
+    and OCSP responder are; returns once it answers."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/pki/root-ca.crl", timeout=2):
+                return process
+        except OSError:
+            if process.poll() is not None:
+                break
+            time.sleep(0.3)
+    process.kill()
+    raise AssertionError(f"the demo instance did not start: {log.read_text()[-2000:]}")
+
+
 @pytest.fixture(scope="module")
 def demo_out(tmp_path_factory) -> Iterator[Path]:
+    """`flask demo` on an instance of its own, then that instance served on loopback, so
+    relying parties (pdfsig, pyHanko) can reach its revocation addresses as they would the
+    portal's."""
     out = tmp_path_factory.mktemp("demo")
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "STORAGE_URL")}
-    env["PORTAL_INSTANCE"] = str(tmp_path_factory.mktemp("demo-instance"))
+    instance = tmp_path_factory.mktemp("demo-instance")
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "PORTAL_"))}
+    env.pop("SMTP_HOST", None)
+    env.update(
+        PORTAL_INSTANCE=str(instance),
+        PORTAL_BASE_URL=f"http://127.0.0.1:{port}",
+        PORTAL_ALLOW_SQLITE="1",
+        DATABASE_URL=f"sqlite:///{instance / 'demo.db'}",
+        STORAGE_URL=(instance / "documents").as_uri(),
+    )
     base = os.environ.get("TEST_DATABASE_URL")
     # On PostgreSQL the demo runs against a fresh database of its own (DATABASE_URL).
     with fresh_postgres_database(base) if base else nullcontext() as db_url:
@@ -33,13 +77,22 @@ def demo_out(tmp_path_factory) -> Iterator[Path]:
             timeout=300,
         )
         assert done.returncode == 0, done.stderr[-3000:]
-    yield out
+        server = _serve(env, port, instance / "serve.log")
+        try:
+            yield out
+        finally:
+            server.terminate()
+            server.wait(timeout=15)
 
 
 def _final_agreement(out: Path) -> Path:
     return sorted(out.glob("*-agreement-v*.pdf"))[-1]
 
 
+# pdfsig runs with -no-ocsp: poppler judges a certificate's revocation as of today, not as
+# of the signature's timestamp, so the demo's people whose certificates were revoked later
+# (Northgate's agreement is terminated) would read as revoked; pyHanko's checks below weigh
+# revocation against the timestamp.
 def _nssdb(tmp_path: Path, root: Path) -> str:
     db = tmp_path / "nss"
     db.mkdir()
@@ -86,7 +139,10 @@ def test_every_notice_is_titled_signed_valid_and_trusted(demo_out, tmp_path):
             report = verify_pdf(path.read_bytes(), roots)
             assert len(report.signatures) == 2 and report.all_valid, path.name
             out = subprocess.run(
-                ["pdfsig", "-nssdir", nss, str(path)], capture_output=True, text=True
+                ["pdfsig", "-no-ocsp", "-nssdir", nss, str(path)],
+                capture_output=True,
+                text=True,
+                timeout=120,
             ).stdout
             assert out.count("Signature Validation: Signature is Valid.") == 2, out
             assert out.count("Certificate Validation: Certificate is Trusted.") == 2, out
@@ -97,7 +153,9 @@ def test_every_notice_is_titled_signed_valid_and_trusted(demo_out, tmp_path):
 def test_final_agreement_has_three_valid_trusted_signatures_in_pdfsig(demo_out, tmp_path):
     nss = _nssdb(tmp_path, demo_out / "root-ca.pem")
     result = subprocess.run(
-        ["pdfsig", "-nssdir", nss, str(_final_agreement(demo_out))], capture_output=True, text=True
+        ["pdfsig", "-no-ocsp", "-nssdir", nss, str(_final_agreement(demo_out))],
+        capture_output=True,
+        text=True,
     )
     out = result.stdout
     assert out.count("Signature Validation: Signature is Valid.") == 3, out
@@ -136,7 +194,7 @@ def test_any_byte_changed_in_the_first_revision_fails(demo_out, tmp_path):
     tampered.write_bytes(bytes(data))
     nss = _nssdb(tmp_path, demo_out / "root-ca.pem")
     out = subprocess.run(
-        ["pdfsig", "-nssdir", nss, str(tampered)], capture_output=True, text=True
+        ["pdfsig", "-no-ocsp", "-nssdir", nss, str(tampered)], capture_output=True, text=True
     ).stdout
     assert "Signature is Valid." not in out
 
@@ -181,7 +239,7 @@ def test_the_demo_onboards_a_user_whose_user_agreement_is_signed_twice_and_valid
     assert all(s.intact and s.valid and s.trusted for s in report.signatures)
     nss = _nssdb(tmp_path, demo_out / "root-ca.pem")
     out = subprocess.run(
-        ["pdfsig", "-nssdir", nss, str(agreement)], capture_output=True, text=True
+        ["pdfsig", "-no-ocsp", "-nssdir", nss, str(agreement)], capture_output=True, text=True
     ).stdout
     assert out.count("Signature Validation: Signature is Valid.") == 3, out
     assert out.count("Certificate Validation: Certificate is Trusted.") == 3, out
@@ -212,7 +270,68 @@ def test_the_demo_reports_separations_on_time_and_late_and_signs_a_self_assessme
     assert len(report.signatures) == 2 and report.all_valid
     nss = _nssdb(tmp_path, demo_out / "root-ca.pem")
     out = subprocess.run(
-        ["pdfsig", "-nssdir", nss, str(assessment)], capture_output=True, text=True
+        ["pdfsig", "-no-ocsp", "-nssdir", nss, str(assessment)], capture_output=True, text=True
     ).stdout
     assert out.count("Signature Validation: Signature is Valid.") == 2, out
     assert "Luis Ramírez" in out
+
+
+# Issue 10's acceptance checks, on every PDF the demo writes: pyHanko with revocation
+# required and only the demo's root trusted (its revocation data fetched from the portal the
+# certificates name, here the demo's instance on loopback; nothing from elsewhere); the final
+# agreement carries a document timestamp (B-LTA); AdES validation five years on.
+
+PYHANKO = str(Path(sys.executable).with_name("pyhanko"))
+
+
+def _pyhanko(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [PYHANKO, "sign", *args], capture_output=True, text=True, timeout=300, cwd=ROOT
+    )
+
+
+def test_every_demo_pdf_validates_with_revocation_required(demo_out):
+    pdfs = sorted(demo_out.glob("*.pdf"))
+    assert len(pdfs) >= 16
+    root = str(demo_out / "root-ca.pem")
+    for pdf in pdfs:
+        done = _pyhanko("validate", "--force-revinfo", "--trust", root, "--trust-replace", str(pdf))
+        assert done.returncode == 0, (pdf.name, done.stdout[-1500:], done.stderr[-1500:])
+        assert ":INTACT:TRUSTED" in done.stdout and "UNTRUSTED" not in done.stdout
+
+
+def test_the_final_agreement_carries_a_document_timestamp(demo_out):
+    from asn1crypto import pem, x509
+
+    from portal.documents.verify import verify_pdf
+
+    _, _, der = pem.unarmor((demo_out / "root-ca.pem").read_bytes())
+    report = verify_pdf(_final_agreement(demo_out).read_bytes(), [x509.Certificate.load(der)])
+    assert report.document_timestamps and report.all_valid
+    assert report.rows[-1].is_document_timestamp  # the last thing in the file
+
+
+def test_final_documents_validate_five_years_from_now_under_ades(demo_out):
+    from datetime import UTC, datetime, timedelta
+
+    five_years = (datetime.now(UTC) + timedelta(days=5 * 365 + 1)).strftime("%Y-%m-%d")
+    root = str(demo_out / "root-ca.pem")
+    finals = [_final_agreement(demo_out), *demo_out.glob("*-certificate-*.pdf")]
+    finals += [p for p in demo_out.glob("*.pdf") if "-agreement-v" not in p.name]
+    checked = 0
+    for pdf in sorted(set(finals)):
+        done = _pyhanko(
+            "adesverify",
+            "--trust",
+            root,
+            "--trust-replace",
+            "--validation-time",
+            five_years,
+            "--executive-summary",
+            str(pdf),
+        )
+        lines = [line for line in done.stdout.splitlines() if line.strip()]
+        assert done.returncode == 0 and lines, (pdf.name, done.stdout, done.stderr[-1500:])
+        assert all(line.endswith(":VALID") for line in lines), (pdf.name, lines)
+        checked += 1
+    assert checked >= 10

@@ -24,6 +24,7 @@ def test_the_mail_job_runs_every_five_seconds_by_default(app):
         "documents": timedelta(hours=1),  # asks whether the weekly document check is due
         "reminders": timedelta(hours=24),  # what has waited on someone too long
         "idle_accounts": timedelta(hours=1),  # reminds, then deactivates, idle accounts
+        "evidence": timedelta(days=1),  # re-timestamps documents before their evidence ends
     }
     assert scheduler.get_job("mail").func is jobs.deliver_mail
 
@@ -45,6 +46,7 @@ def test_mail_interval_is_a_setting(monkeypatch, tmp_path):
                 "documents": 3600,
                 "reminders": 86400,
                 "idle_accounts": 3600,
+                "evidence": 86400,
             },
         ),
         (
@@ -55,6 +57,7 @@ def test_mail_interval_is_a_setting(monkeypatch, tmp_path):
                 "documents": 3600,
                 "reminders": 86400,
                 "idle_accounts": 3600,
+                "evidence": 86400,
             },
         ),
     ],

@@ -39,6 +39,7 @@ def three_page_pdf() -> bytes:
 class Person:
     identity: IssuedIdentity
     stamp: SignatureStamp
+    password: str  # seals the identity's key (portal/pki/keys.py)
 
 
 @pytest.fixture(scope="session")
@@ -58,8 +59,10 @@ def _person(pki: Pki, name: str, title: str, organization: str, email: str) -> P
         organization=organization,
         email=email,
         now=datetime.now(UTC),
+        password=f"{name}'s own password",
     )
-    return Person(identity, SignatureStamp(name, title, organization, "November 24, 2026"))
+    stamp = SignatureStamp(name, title, organization, "November 24, 2026")
+    return Person(identity, stamp, f"{name}'s own password")
 
 
 @pytest.fixture(scope="session")
@@ -96,14 +99,14 @@ def versions(signer: DocumentSigner, pki: Pki, agreement_pdf, director, ceo) -> 
     )
     agency_signed = signer.approve(
         certified,
-        signer=pki.signer_for(director.identity),
+        signer=pki.signer_for(director.identity, director.password),
         field_name=AGENCY_FIELD.name,
         stamp=director.stamp,
         reason="Partner agency signs",
     )
     final = signer.approve(
         agency_signed,
-        signer=pki.signer_for(ceo.identity),
+        signer=pki.signer_for(ceo.identity, ceo.password),
         field_name=LEAD_FIELD.name,
         stamp=ceo.stamp,
         reason="Lead agency countersigns",

@@ -104,6 +104,7 @@ def test_person_certificate_names_the_person(pki, pki_dir):
         organization="Hope & Harbor",
         email="ed@hope.test",
         now=now,
+        password="Eve's own password",
     )
     cert = x509.load_pem_x509_certificate(issued.cert_pem)
     subject = {a.oid: a.value for a in cert.subject}
@@ -117,18 +118,23 @@ def test_person_certificate_names_the_person(pki, pki_dir):
     assert cert.public_key().key_size == 2048
     assert timedelta(days=3 * 365 - 1) < cert.not_valid_after_utc - now < timedelta(days=3 * 366)
     cert.verify_directly_issued_by(_cert(pki_dir / "issuing-ca.pem"))
-    # The key is stored encrypted with the PKI passphrase, and opens with it only.
-    serialization.load_pem_private_key(issued.key_pem, password=PKI_PASSPHRASE)
-    with pytest.raises((TypeError, ValueError)):
-        serialization.load_pem_private_key(issued.key_pem, password=None)
+    # The key is sealed under the person's password (tests/documents/test_sealed_keys.py),
+    # not the PKI passphrase: it is no PEM key that passphrase opens.
+    assert issued.key_kdf.startswith("argon2id$v=19$")
+    for passphrase in (PKI_PASSPHRASE, None):
+        with pytest.raises((TypeError, ValueError)):
+            serialization.load_pem_private_key(issued.key_pem, password=passphrase)
+    signer = pki.signer_for(issued, "Eve's own password")
+    assert signer.signing_cert.subject.native["common_name"] == "Eve Director"
 
 
-def test_signer_is_loaded_once_per_certificate(pki, director, ceo):
-    first = pki.signer_for(director.identity)
-    again = pki.signer_for(IssuedIdentity(director.identity.cert_pem, director.identity.key_pem))
-    assert again is first
-    assert pki.signer_for(ceo.identity) is not first
+def test_signer_is_unsealed_each_time_and_never_kept(pki, director):
+    first = pki.signer_for(director.identity, director.password)
+    again = pki.signer_for(director.identity, director.password)
+    assert again is not first
     assert first.signing_cert.subject.native["common_name"] == "Eve Director"
+    with pytest.raises(PkiError, match="password does not open"):
+        pki.signer_for(director.identity, "not Eve's password")
 
 
 def test_wrong_passphrase_and_missing_files_are_plain_errors(pki_dir, tmp_path, director):
@@ -137,9 +143,12 @@ def test_wrong_passphrase_and_missing_files_are_plain_errors(pki_dir, tmp_path, 
     with pytest.raises(PkiError, match="no PKI in"):
         Pki.load(tmp_path / "nowhere", PKI_PASSPHRASE)
     other = Pki.load(pki_dir, PKI_PASSPHRASE)
-    tampered = IssuedIdentity(director.identity.cert_pem, b"not a key")
-    with pytest.raises(PkiError, match="passphrase does not open"):
-        other.signer_for(tampered)
+    tampered = IssuedIdentity(director.identity.cert_pem, b"not a key", director.identity.key_kdf)
+    with pytest.raises(PkiError, match="damaged"):
+        other.signer_for(tampered, director.password)
+    legacy = IssuedIdentity(director.identity.cert_pem, director.identity.key_pem)
+    with pytest.raises(PkiError, match="instance passphrase"):
+        other.signer_for(legacy, director.password)
 
 
 def test_incomplete_pki_is_refused(pki_dir, tmp_path, pki_passphrase):
@@ -175,7 +184,12 @@ def test_issuing_ca_from_pkcs12(pki_dir, pki_passphrase, tmp_path):
     loaded = Pki.load(target, b"other passphrase", pkcs12_path=p12, pkcs12_passphrase=b"p12 secret")
     assert loaded.root_pem() == (pki_dir / "root-ca.pem").read_bytes()
     person = loaded.issue_identity(
-        common_name="P", title="", organization="O", email="p@o.test", now=datetime.now(UTC)
+        common_name="P",
+        title="",
+        organization="O",
+        email="p@o.test",
+        now=datetime.now(UTC),
+        password="P's own password",
     )
     x509.load_pem_x509_certificate(person.cert_pem).verify_directly_issued_by(issuing)
     _cert(target / "seal.pem").verify_directly_issued_by(issuing)

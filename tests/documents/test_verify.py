@@ -1,8 +1,10 @@
-"""verify_pdf: any bytes in, a report out; trust only in the given roots; text for the CLI."""
+"""verify_pdf: any bytes in, a report out; trust only in the given roots; text for the CLI
+(the verdict drawn from it: tests/documents/test_verdict.py)."""
 
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, datetime, timedelta
 
 import time_machine
@@ -12,7 +14,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from portal.documents.verify import format_report, verify_pdf
+from portal.documents.verdict import format_text, judge
+from portal.documents.verify import verify_pdf
 from tests.documents.conftest import three_page_pdf
 
 
@@ -65,25 +68,37 @@ def test_untrusted_root_gives_intact_but_untrusted(versions):
 def test_earlier_version_verifies_on_its_own(versions, pki):
     report = verify_pdf(versions.agency_signed, pki.trust_roots)
     assert report.all_valid and len(report.signatures) == 2
-    assert report.signatures[-1].covers_whole_document
+    last = report.signatures[-1]
+    # Only validation data (a DSS, PAdES B-LT) may follow the last signature.
+    assert last.covers_whole_document or last.modification_summary.startswith(
+        "Later revisions only added validation data"
+    )
 
 
 def test_still_valid_after_the_signers_certificate_expired(versions, pki):
     """Checked at the trusted timestamp, a signature outlives its 3-year certificate."""
     with time_machine.travel(datetime.now(UTC) + timedelta(days=4 * 365), tick=False):
         report = verify_pdf(versions.final, pki.trust_roots)
-    assert report.all_valid, format_report(report)
+    assert report.all_valid, format_text(report, judge(report, False))
 
 
-def test_format_report_lists_every_signature(versions, pki):
-    text = format_report(verify_pdf(versions.final, pki.trust_roots))
-    assert text.splitlines()[0].startswith("SHA-256: ")
+def test_format_text_lists_every_signature_after_the_verdict(versions, pki):
+    report = verify_pdf(versions.final, pki.trust_roots)
+    text = format_text(report, judge(report, True), "On record: PAA-0001-01, version 3.")
+    lines = text.splitlines()
+    assert lines[0] == "Verdict: Valid and on record"
+    assert lines[2] == "On record: PAA-0001-01, version 3."
+    assert lines[3].startswith("SHA-256: ")
     assert "Certification 1 (field certification, revision 2)" in text
-    assert "Signature 2 (field agency_signature, revision 3): Eve Director, Executive" in text
+    assert re.search(
+        r"Signature 2 \(field agency_signature, revision \d+\): Eve Director, Exec", text
+    )
     assert "E-mail: sign@ssf.test" in text
     assert "DocMDP: FILL_FORMS (form filling and signing allowed)" in text
-    assert text.count("Verdict: VALID") == 3
-    assert text.endswith("All signatures valid.")
-    assert "Problem: This PDF carries no digital signatures." in format_report(
-        verify_pdf(three_page_pdf(), pki.trust_roots)
+    assert text.count("Status: In order") == 3
+    assert text.count("(trusted timestamp)") == 3
+    assert text.count("Certificate SHA-256: ") == 3
+    unsigned = verify_pdf(three_page_pdf(), pki.trust_roots)
+    assert "This PDF carries no digital signatures." in format_text(
+        unsigned, judge(unsigned, False)
     )

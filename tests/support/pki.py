@@ -26,6 +26,7 @@ CERTUTIL = "certutil"
 SUITE_PKI_FROM = datetime(2026, 1, 1, tzinfo=UTC)
 SUITE_PKI_LIFETIMES = Lifetimes(*(timedelta(days=365 * 60),) * 4)
 SUITE_LEAD_AGENCY = "Sacramento Steps Forward"  # the LEAD_AGENCY_NAME the suite's app uses
+SUITE_BASE_URL = "http://portal.test"  # the PORTAL_BASE_URL the suite's app uses
 
 
 @pytest.fixture(scope="session")
@@ -42,13 +43,14 @@ def pki_dir(tmp_path_factory, pki_passphrase) -> Path:
         organization=SUITE_LEAD_AGENCY,
         now=SUITE_PKI_FROM,
         lifetimes=SUITE_PKI_LIFETIMES,
+        base_url=SUITE_BASE_URL,
     )
     return directory
 
 
 @pytest.fixture(scope="session")
 def pki(pki_dir, pki_passphrase) -> Pki:
-    return Pki.load(pki_dir, pki_passphrase)
+    return Pki.load(pki_dir, pki_passphrase, base_url=SUITE_BASE_URL)
 
 
 def make_nss_db(directory: Path, root_pem: Path) -> str:
@@ -67,9 +69,12 @@ def nss_db(tmp_path_factory, pki_dir) -> str:
     return make_nss_db(tmp_path_factory.mktemp("nss"), pki_dir / "root-ca.pem")
 
 
-def pdfsig(nss: str, pdf: Path) -> str:
-    """poppler's report on every signature of `pdf` (stdout)."""
-    result = subprocess.run(
-        [PDFSIG, "-nssdir", nss, str(pdf)], capture_output=True, text=True, timeout=60
-    )
+def pdfsig(nss: str, pdf: Path, *, online: bool = False) -> str:
+    """poppler's report on every signature of `pdf` (stdout).
+
+    Offline unless `online`: the certificates name the portal's OCSP responder, which pdfsig
+    would otherwise ask over the network (http://portal.test does not exist).
+    """
+    command = [PDFSIG, "-nssdir", nss, *([] if online else ["-no-ocsp"]), str(pdf)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
     return result.stdout

@@ -150,7 +150,7 @@ def test_verify_page_without_login(client, app, cast):
         data={"csrf_token": csrf_token(page), "pdf": (io.BytesIO(b"hello, not a pdf"), "x.pdf")},
         content_type="multipart/form-data",
     )
-    assert garbage.status_code == 200 and "Not on record" in garbage.get_data(as_text=True)
+    assert garbage.status_code == 200 and "On record: no" in garbage.get_data(as_text=True)
 
 
 def test_upload_too_large_is_refused_plainly(client, app, cast):
