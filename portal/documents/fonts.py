@@ -1,11 +1,13 @@
 """Fonts for every portal PDF: embedded Noto TrueType faces, a fallback per script, and text
-made ready for reportlab (Arabic shaped, right-to-left runs in visual order).
+made ready for reportlab (Arabic shaped, right-to-left text in display order).
 
 reportlab draws one font per text run and knows nothing of scripts or direction, so text
 goes through `prepare` first:
-- Arabic is shaped into its presentation forms (arabic-reshaper), then every run is put in
-  visual order (python-bidi, Unicode bidi algorithm). NFKC maps the presentation forms back
-  to the letters, which is how the tests compare what `pdftotext` extracts.
+- Arabic is shaped into its presentation forms (arabic-reshaper). NFKC maps the presentation
+  forms back to the letters, which is how the tests compare what `pdftotext` extracts.
+- Right-to-left text is put in display order by the Unicode bidi algorithm (python-bidi): a
+  single line (`draw_string`) at once; a `Paragraph` only after reportlab has wrapped it in
+  logical order, line by line (`bidi_lines`), so a long paragraph's lines stay in order.
 - Each character is drawn with the first face that has it: Noto Sans (Latin, Vietnamese,
   Cyrillic, Greek), Noto Sans Arabic, Noto Sans Hebrew, the symbol faces, DejaVu Sans, then
   Noto Sans CJK.
@@ -15,12 +17,8 @@ goes through `prepare` first:
 
 Noto Sans CJK ships only as CFF-outline OpenType, which reportlab cannot embed. Each run of
 CJK text gets the face subset to exactly its characters and converted to TrueType outlines
-(fontTools subset and cu2qu), cached in memory by character set: the same text always
-yields the same font bytes, so output stays deterministic.
-
-Known limit: bidi runs are reordered per text run before reportlab wraps lines, so a long
-right-to-left paragraph that wraps onto several lines reads its lines in reverse order.
-Names, addresses and short values (what the portal prints) fit on one line.
+(`cff_fonts`: fontTools subset and cu2qu), cached in memory by character set: the same text
+always yields the same font bytes, so output stays deterministic.
 """
 
 from __future__ import annotations
@@ -47,6 +45,8 @@ from reportlab.platypus import Paragraph as _ReportlabParagraph
 from reportlab.platypus.tables import CellStyle
 
 from portal.documents import pdfa
+from portal.documents.bidi_lines import display_lines
+from portal.documents.cff_fonts import cff_to_truetype
 
 NOTO_DIR = Path("/usr/share/fonts/truetype/noto")
 DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")
@@ -96,21 +96,6 @@ _DROPPED = {"\ufe0e", "\ufe0f", "\u200d"}  # emoji variation selectors and joine
 _RTL = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
 _ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff]")
 _TAG = re.compile(r"(<[^>]*>)")
-# The TrueType-only fields of a version 1.0 'maxp' table (CFF fonts have version 0.5).
-_MAXP_ZEROES = (
-    "maxPoints",
-    "maxContours",
-    "maxCompositePoints",
-    "maxCompositeContours",
-    "maxTwilightPoints",
-    "maxStorage",
-    "maxFunctionDefs",
-    "maxInstructionDefs",
-    "maxStackElements",
-    "maxSizeOfInstructions",
-    "maxComponentElements",
-    "maxComponentDepth",
-)
 
 
 # ---------------------------------------------------------------- registration
@@ -187,59 +172,6 @@ def _cjk_coverage() -> frozenset[int]:
         return frozenset(font.getBestCmap())
 
 
-def _cff_to_truetype(collection: Path, chars: frozenset[str]) -> bytes:
-    """The CJK face subset to `chars`, as a TrueType font reportlab can embed."""
-    from fontTools import subset
-    from fontTools.pens.cu2quPen import Cu2QuPen
-    from fontTools.pens.ttGlyphPen import TTGlyphPen
-    from fontTools.ttLib import TTFont as ToolsFont
-    from fontTools.ttLib import newTable
-
-    wanted = sorted(ord(c) for c in chars)
-    # No timestamp of its own in the font: the same characters give the same bytes.
-    font = ToolsFont(str(collection), fontNumber=CJK_FACE_INDEX, recalcTimestamp=False)
-    options = subset.Options()
-    options.layout_features = []  # reportlab draws glyphs by cmap only
-    options.name_IDs = ["*"]
-    options.notdef_outline = True
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=wanted)
-    subsetter.subset(font)
-
-    # CFF cubic outlines to TrueType quadratic ones (fontTools' otf2ttf recipe).
-    glyph_order = font.getGlyphOrder()
-    glyph_set = font.getGlyphSet()
-    glyf = newTable("glyf")
-    glyf.glyphOrder = glyph_order
-    glyf.glyphs = {}
-    for name in glyph_order:
-        pen = TTGlyphPen(glyph_set)
-        glyph_set[name].draw(Cu2QuPen(pen, max_err=1.0, reverse_direction=True))
-        glyf.glyphs[name] = pen.glyph()
-    font["loca"] = newTable("loca")
-    font["glyf"] = glyf
-    del font["CFF "]
-    if "VORG" in font:
-        del font["VORG"]
-    font["maxp"] = newTable("maxp")
-    maxp = font["maxp"]
-    maxp.tableVersion = 0x00010000
-    for name in _MAXP_ZEROES:
-        setattr(maxp, name, 0)
-    maxp.maxZones = 1
-    maxp.maxComponentDepth = 0
-    font["head"].glyphDataFormat = 0
-    font["head"].indexToLocFormat = 0
-    font["post"].formatType = 2.0
-    font["post"].extraNames = []
-    font["post"].mapping = {}
-    font["post"].glyphOrder = glyph_order
-    font.sfntVersion = "\x00\x01\x00\x00"
-    out = io.BytesIO()
-    font.save(out)
-    return out.getvalue()
-
-
 @functools.cache
 def _cjk_face(chars: frozenset[str]) -> str:
     """Registers (once) the converted CJK font for `chars`; returns its reportlab name."""
@@ -247,7 +179,9 @@ def _cjk_face(chars: frozenset[str]) -> str:
     name = f"{_CJK_PREFIX}{digest}"
     bold_path = CJK_BOLD_COLLECTION if CJK_BOLD_COLLECTION.is_file() else CJK_COLLECTION
     for variant, path in ((name, CJK_COLLECTION), (f"{name}-Bold", bold_path)):
-        pdfmetrics.registerFont(TTFont(variant, io.BytesIO(_cff_to_truetype(path, chars))))
+        pdfmetrics.registerFont(
+            TTFont(variant, io.BytesIO(cff_to_truetype(path, CJK_FACE_INDEX, chars)))
+        )
     pdfmetrics.registerFontFamily(
         name, normal=name, bold=f"{name}-Bold", italic=name, boldItalic=f"{name}-Bold"
     )
@@ -286,14 +220,16 @@ def right_to_left(markup: str) -> bool:
     return False
 
 
-def visual(text: str) -> str:
-    """`text` shaped (Arabic) and in visual order, ready to draw left to right."""
+def shaped(text: str) -> str:
+    """`text` with Arabic shaped into its presentation forms, still in logical order."""
     text = unicodedata.normalize("NFC", text)
-    if not _RTL.search(text):
-        return text
-    if _ARABIC.search(text):
-        text = arabic_reshaper.reshape(text)
-    return get_display(text)
+    return arabic_reshaper.reshape(text) if _ARABIC.search(text) else text
+
+
+def visual(text: str) -> str:
+    """`text` (one line) shaped and in visual order, ready to draw left to right."""
+    text = shaped(text)
+    return get_display(text) if _RTL.search(text) else text
 
 
 def _covers(family: str, char: str, base: str) -> bool:
@@ -342,14 +278,17 @@ def _face(family: str) -> Face:
 
 
 def prepare_markup(markup: str, base: str = SANS) -> str:
-    """Paragraph markup with each text run shaped, reordered and given a face that has it."""
+    """Paragraph markup with each text run shaped and given a face that has it.
+
+    The text stays in logical order: `Paragraph` reorders it line by line once wrapped.
+    """
     register_fonts()
     out: list[str] = []
     for part in _TAG.split(markup):
         if not part or part.startswith("<"):
             out.append(part)
             continue
-        text = visual(html.unescape(part))  # any entity, named or numeric
+        text = shaped(html.unescape(part))  # any entity, named or numeric
         for family, piece in runs(text, base):
             escaped = xml_escape(piece)
             out.append(escaped if family == base else f'<font face="{family}">{escaped}</font>')
@@ -357,18 +296,43 @@ def prepare_markup(markup: str, base: str = SANS) -> str:
 
 
 class Paragraph(_ReportlabParagraph):
-    """reportlab's Paragraph, with its text prepared for any script (see `prepare_markup`)."""
+    """reportlab's Paragraph, with its text prepared for any script (see `prepare_markup`),
+    wrapped in logical order and drawn with each line in display order (`bidi_lines`)."""
+
+    # None when the text has no right-to-left letter (drawn as reportlab wrapped it); else
+    # whether the paragraph's base direction, from its first strong letter, is right to left.
+    rtl_base: bool | None = None
 
     def __init__(self, text: str | None, style: Any = None, *args: Any, **kwargs: Any) -> None:
         # reportlab builds the halves of a split paragraph from prepared fragments (text
-        # None): preparing them again would reverse right-to-left runs back.
+        # None): those are prepared already, and `split` passes the direction on.
         if text is not None and kwargs.get("frags") is None:
             base = MONO if style is not None and style.fontName.startswith(MONO) else SANS
-            if style is not None and style.alignment == TA_LEFT and right_to_left(text):
+            if _RTL.search(text):
+                self.rtl_base = right_to_left(text)
+            if style is not None and style.alignment == TA_LEFT and self.rtl_base:
                 # A paragraph that starts in Arabic or Hebrew reads from the right margin.
                 style = style.clone(f"{style.name}-rtl", alignment=TA_RIGHT)
             text = prepare_markup(text, base)
         super().__init__(text, style, *args, **kwargs)
+
+    def split(self, availWidth: float, availHeight: float) -> list[Any]:  # noqa: N803 (reportlab)
+        parts = super().split(availWidth, availHeight)
+        for part in parts:
+            part.rtl_base = self.rtl_base
+        return parts
+
+    def drawPara(self, debug: int = 0) -> None:  # noqa: N802 (reportlab's name)
+        if self.rtl_base is None:
+            super().drawPara(debug)
+            return
+        # Only the drawing sees display order; a later split still needs the logical lines.
+        logical = self.blPara
+        self.blPara = display_lines(logical, self.rtl_base)
+        try:
+            super().drawPara(debug)
+        finally:
+            self.blPara = logical
 
 
 def draw_string(

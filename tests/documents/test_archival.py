@@ -17,7 +17,8 @@ import time_machine
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from portal.documents.certificate import CertificateDocument, CertificateEvent, render_certificate
-from portal.documents.fonts import CJK_COLLECTION, _cff_to_truetype
+from portal.documents.cff_fonts import cff_to_truetype
+from portal.documents.fonts import CJK_COLLECTION, CJK_FACE_INDEX
 from portal.documents.handover_receipt import HandoverFacts, render_receipt
 from portal.documents.notices import NOTICE_OF_DEFAULT, render_notice
 from portal.documents.participation import Participation, render_participation_certificate
@@ -253,9 +254,9 @@ def test_the_converted_cjk_font_does_not_depend_on_the_day():
     """fontTools stamps fonts with the time they are saved; the portal's must not be."""
     chars = frozenset(NAMES["Chinese"])
     with time_machine.travel(datetime(2026, 1, 1, tzinfo=UTC)):
-        first = _cff_to_truetype(CJK_COLLECTION, chars)
+        first = cff_to_truetype(CJK_COLLECTION, CJK_FACE_INDEX, chars)
     with time_machine.travel(datetime(2031, 6, 1, tzinfo=UTC)):
-        assert _cff_to_truetype(CJK_COLLECTION, chars) == first
+        assert cff_to_truetype(CJK_COLLECTION, CJK_FACE_INDEX, chars) == first
 
 
 # ---------------------------------------------------------------- any language
