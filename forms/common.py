@@ -2,9 +2,12 @@
 
 from flask import current_app
 from sqlalchemy import Column
-from wtforms import BooleanField
+from wtforms import BooleanField, HiddenField
 from wtforms.validators import Length, ValidationError
 
+from portal.services.errors import ServiceError
+from portal.services.form_keys import clean as clean_form_key
+from portal.services.form_keys import new_key as new_form_key
 from portal.services.validation import max_length, too_long
 
 
@@ -37,3 +40,23 @@ class MaxLength(Length):
         entered = len(field.data or "")
         if entered > self.max:
             raise ValidationError(too_long(field.label.text, self.max, entered))
+
+
+def _key_sent(form, field) -> None:
+    try:
+        clean_form_key(field.data)
+    except ServiceError as err:
+        raise ValidationError(err.message) from err
+
+
+class FormKeyField(HiddenField):
+    """The form's one-time key (portal.services.form_keys): a new one each time the form is
+    rendered afresh, sent back as it was, so that sending the form twice acts once."""
+
+    def __init__(self, label=None, **kwargs):
+        super().__init__(label, validators=[_key_sent], default=new_form_key, **kwargs)
+
+    def process_formdata(self, valuelist):
+        # Sent without a key (a page opened before forms had one): no new key stands in for
+        # it, or the form could act twice; the validator asks to reload instead.
+        self.data = valuelist[0] if valuelist else ""

@@ -15,7 +15,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Optional
 
 from forms.agreements import SignForm
-from forms.common import MaxLength
+from forms.common import FormKeyField, MaxLength
 
 
 class ProgramForm(FlaskForm):
@@ -108,4 +108,5 @@ class FindingNoticeForm(SignForm):
     cure_required = TextAreaField(
         "What would cure it", validators=[DataRequired(), MaxLength(20_000)]
     )
+    form_key = FormKeyField()  # sent twice, it gives one notice
     submit = SubmitField("Sign and give the notice of default")

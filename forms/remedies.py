@@ -15,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from forms.common import ConsentField, MaxLength
+from forms.common import ConsentField, FormKeyField, MaxLength
 from portal.models import Holiday
 
 
@@ -37,6 +37,7 @@ class DefaultNoticeForm(FlaskForm):
         validators=[DataRequired(message="Confirm that you intend to sign.")],
     )
     password = PasswordField("Re-enter your password", validators=[DataRequired(), Length(max=256)])
+    form_key = FormKeyField()  # sent twice, it gives one notice
     submit = SubmitField("Sign and give notice of default")
 
 
@@ -56,6 +57,7 @@ class DeclarationForm(FlaskForm):
         validators=[DataRequired(message="Confirm that you intend to sign.")],
     )
     password = PasswordField("Re-enter your password", validators=[DataRequired(), Length(max=256)])
+    form_key = FormKeyField()
     submit = SubmitField("Sign and declare the agreement terminated")
 
 
@@ -67,6 +69,7 @@ class TerminationNoticeForm(FlaskForm):
         validators=[DataRequired(message="Confirm that you intend to sign.")],
     )
     password = PasswordField("Re-enter your password", validators=[DataRequired(), Length(max=256)])
+    form_key = FormKeyField()
     submit = SubmitField("Sign and give 30 days' notice")
 
 

@@ -127,17 +127,35 @@ def register_blueprints(app: Flask) -> None:
 
 def register_errorhandlers(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError
+    from werkzeug.exceptions import HTTPException
 
-    def render(status: int, title: str, message: str) -> tuple[str, int]:
+    from portal.api import errors as api_errors
+
+    # Under /api/ every error is JSON (portal/api/errors.py), also those raised before a
+    # view is found (an unknown path, a wrong method, an id beyond the RecordId limit).
+    def render(status: int, title: str, message: str, err: Exception | None = None) -> Any:
+        if api_errors.under_api():
+            if isinstance(err, HTTPException):
+                return api_errors.from_http_exception(err)
+            return api_errors.error_response(status)
         return render_template("error.html", title=title, message=message), status
 
     @app.errorhandler(CSRFError)
-    def csrf_error(err: CSRFError) -> tuple[str, int]:
+    def csrf_error(err: CSRFError) -> Any:
         return render(
             400,
             "The form expired",
             "This form was already used or has expired. Go back, reload the page and try again.",
         )
+
+    @app.errorhandler(api_errors.ApiError)
+    def api_error(err: api_errors.ApiError) -> Any:
+        return api_errors.from_api_error(err)
+
+    @app.errorhandler(HTTPException)
+    def other_http_error(err: HTTPException) -> Any:
+        # The pages keep werkzeug's own answer for the statuses without a page of their own.
+        return api_errors.from_http_exception(err) if api_errors.under_api() else err
 
     handlers = {
         403: ("Not allowed", "You do not have access to that page."),
@@ -148,7 +166,7 @@ def register_errorhandlers(app: Flask) -> None:
     }
     for status, (title, message) in handlers.items():
         app.register_error_handler(
-            status, lambda err, s=status, t=title, m=message: render(s, t, m)
+            status, lambda err, s=status, t=title, m=message: render(s, t, m, err)
         )
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import threading
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, render_template, request
 from limits.storage import MemoryStorage
 from werkzeug.exceptions import TooManyRequests
 
+from portal.api import errors as api_errors
 from portal.extensions import limiter
 
 # Endpoints whose POST is throttled: the setting that holds the limit, and the count it
@@ -89,6 +90,7 @@ def _setting(name: str):
 def too_many_requests(err: TooManyRequests):
     message = "Too many requests from your address in a short time. Wait a minute and try again."
     if request.path.startswith("/api/"):
-        return jsonify(error="too_many_requests", message=message), 429
+        headers = {k: v for k, v in err.get_headers() if k.lower() != "content-type"}
+        return api_errors.error_response(429, message=message, headers=headers)
     page = render_template("error.html", title="Too many requests", message=message)
     return page, 429

@@ -216,6 +216,15 @@ def csrf_token(response) -> str:
     return match.group(1).decode()
 
 
+def form_key(response) -> str:
+    """The one-time key of the form on the page (a form that gives a notice has one)."""
+    match = re.search(rb'name="form_key"[^>]*value="([^"]+)"', response.data) or re.search(
+        rb'value="([^"]+)"[^>]*name="form_key"', response.data
+    )
+    assert match, "no form key on the page"
+    return match.group(1).decode()
+
+
 @pytest.fixture
 def auth(client) -> AuthActions:
     return AuthActions(client)

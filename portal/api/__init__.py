@@ -1,30 +1,46 @@
-"""JSON API (read-only for now), described by /api/v1/openapi.json.
+"""JSON API (read-only for now), described by /api/v1/openapi.json (portal/api/openapi.py).
 
 Uses the same session login as the pages; every answer goes through the same services,
-so authorization is the same as on the pages.
+so authorization is the same as on the pages. Every error is JSON (portal/api/errors.py).
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, request
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_login import current_user
 
+from portal.api import params
+from portal.api.errors import ApiError, error_response, from_api_error
+from portal.api.openapi import document, query_names
 from portal.documents import issuance
-from portal.documents.verdict import Verdict
 from portal.extensions import csrf
 from portal.services import access_requests, agreements, gates, verification
-from portal.services.errors import NotFound, ServiceError
+from portal.services.errors import ServiceError
 from workflows.access_request import ACCESS_REQUEST
 from workflows.agreement import AGREEMENT
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
-VERDICT_CODES = [verdict.value for verdict in Verdict]  # most serious first
+
+@api.before_request
+def _strict_query() -> None:
+    # An unknown or repeated parameter is refused before anything else: `?page=2` on a
+    # list that pages by cursor must not quietly answer the first page.
+    params.only(*query_names(request.endpoint or "", request.method))
 
 
 def _require_login() -> None:
     if not current_user.is_authenticated:
-        abort(401)
+        raise ApiError(401, "Sign in first: send the portal's session cookie.")
+
+
+def _instant(value: datetime | None) -> str | None:
+    """RFC 3339, with its offset: a time without one (pyHanko's, at times) is UTC."""
+    if value is None:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
 
 
 def _agreement(a) -> dict:
@@ -35,9 +51,9 @@ def _agreement(a) -> dict:
         "state": a.state,
         "state_label": AGREEMENT.state(a.state).label,
         "template_version": a.template.version,
-        "sent_at": a.sent_at.isoformat() if a.sent_at else None,
-        "agency_signed_at": a.agency_signed_at.isoformat() if a.agency_signed_at else None,
-        "lead_signed_at": a.lead_signed_at.isoformat() if a.lead_signed_at else None,
+        "sent_at": _instant(a.sent_at),
+        "agency_signed_at": _instant(a.agency_signed_at),
+        "lead_signed_at": _instant(a.lead_signed_at),
         "effective_on": a.effective_on.isoformat() if a.effective_on else None,
         "documents": [
             {"version": v.seq, "label": v.label, "sha256": v.sha256, "size": v.size}
@@ -50,17 +66,29 @@ def _agreement(a) -> dict:
 def list_agreements():
     _require_login()
     # Keyset paging, as on the pages: ?after=<older> is the next page, newest first.
-    page = agreements.list_for(current_user, after=request.args.get("after", None, type=int))
-    return jsonify(items=[_agreement(a) for a in page.items], older=page.older)
+    after, limit = params.cursor("after"), params.limit()
+    page = agreements.list_for(current_user, after=after, per_page=limit)
+
+    def link(**cursor: int) -> str:
+        return url_for("api.list_agreements", limit=limit, **cursor)
+
+    return jsonify(
+        items=[_agreement(a) for a in page.items],
+        total=agreements.count_for(current_user),
+        limit=limit,
+        older=page.older,
+        links={
+            "self": link(after=after) if after is not None else link(),
+            "first": link(),
+            "next": link(after=page.older) if page.older is not None else None,
+        },
+    )
 
 
 @api.get("/agreements/<int:agreement_id>")
 def get_agreement(agreement_id: int):
     _require_login()
-    try:
-        return jsonify(_agreement(agreements.get(current_user, agreement_id)))
-    except NotFound:
-        abort(404)
+    return jsonify(_agreement(agreements.get(current_user, agreement_id)))
 
 
 def _access_request(row) -> dict:
@@ -73,7 +101,7 @@ def _access_request(row) -> dict:
         "hmis_role": row.hmis_role,
         "state": row.state,
         "state_label": ACCESS_REQUEST.state(row.state).label,
-        "requested_at": row.requested_at.isoformat(),
+        "requested_at": _instant(row.requested_at),
         "gates": [
             {"letter": g.letter, "title": g.title, "met": g.met, "why": g.why} for g in checked
         ],
@@ -86,18 +114,17 @@ def _access_request(row) -> dict:
 @api.get("/access-requests/<int:request_id>")
 def get_access_request(request_id: int):
     _require_login()
-    try:
-        return jsonify(_access_request(access_requests.get(current_user, request_id)))
-    except NotFound:
-        abort(404)
+    return jsonify(_access_request(access_requests.get(current_user, request_id)))
 
 
 @api.post("/verify")
 @csrf.exempt  # no session and no state change: anyone may check a file
 def verify():
+    if request.mimetype != "multipart/form-data":
+        raise ApiError(415, "Send the PDF as multipart/form-data, in the field 'pdf'.")
     upload = request.files.get("pdf")
     if upload is None:
-        return jsonify(error="Send the PDF as multipart field 'pdf'."), 400
+        raise ApiError(400, "Send the PDF as multipart field 'pdf'.")
     result = verification.verify(upload.read())
     report, judgement = result.report, result.judgement
     body = {
@@ -122,8 +149,8 @@ def verify():
                 "issuer_certificate_sha256": s.issuer_sha256 or None,
                 "document_timestamp": s.is_document_timestamp,
                 "revision": s.revision,
-                "signing_time": s.signing_time.isoformat() if s.signing_time else None,
-                "timestamp": s.timestamp_time.isoformat() if s.timestamp_time else None,
+                "signing_time": _instant(s.signing_time),
+                "timestamp": _instant(s.timestamp_time),
                 "intact": s.intact,
                 "valid": s.valid,
                 "trusted": s.trusted,
@@ -153,141 +180,16 @@ def verify():
     return jsonify(body)
 
 
-@api.errorhandler(401)
-def unauthorized(_err):
-    return jsonify(error="Log in first."), 401
-
-
-@api.errorhandler(404)
-def not_found(_err):
-    return jsonify(error="Not found."), 404
+@api.errorhandler(ApiError)
+def refused_by_api(err: ApiError) -> Response:
+    return from_api_error(err)
 
 
 @api.errorhandler(ServiceError)
-def refused(err: ServiceError):
-    return jsonify(error=err.message), err.status
+def refused(err: ServiceError) -> Response:
+    return error_response(err.status, message=err.message)
 
 
-@api.get("/openapi.json")
-def openapi():
-    return jsonify(OPENAPI)
-
-
-_AGREEMENT_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "integer"},
-        "reference": {"type": "string"},
-        "state": {"type": "string", "enum": [s.name for s in AGREEMENT.states]},
-        "state_label": {"type": "string"},
-        "effective_on": {"type": ["string", "null"], "format": "date"},
-    },
-}
-
-_ACCESS_REQUEST_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "integer"},
-        "reference": {"type": "string"},
-        "state": {"type": "string", "enum": [s.name for s in ACCESS_REQUEST.states]},
-        "gates": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "letter": {"type": "string"},
-                    "title": {"type": "string"},
-                    "met": {"type": "boolean"},
-                    "why": {"type": "string"},
-                },
-            },
-        },
-        "may_issue": {"type": "boolean"},
-    },
-}
-
-OPENAPI = {
-    "openapi": "3.1.0",
-    "info": {"title": "HMIS Partner Portal API", "version": "1"},
-    "paths": {
-        "/api/v1/agreements": {
-            "get": {
-                "summary": "Agreements the logged-in person may see",
-                "parameters": [
-                    {
-                        "name": "after",
-                        "in": "query",
-                        "description": "The `older` of the page before: the next page",
-                        "schema": {"type": "integer"},
-                    }
-                ],
-                "responses": {
-                    "200": {"description": "A page of agreements, newest first, and `older`"},
-                    "401": {"description": "Not logged in"},
-                },
-            }
-        },
-        "/api/v1/agreements/{id}": {
-            "get": {
-                "summary": "One agreement, with its document versions",
-                "parameters": [
-                    {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
-                ],
-                "responses": {
-                    "200": {
-                        "description": "The agreement",
-                        "content": {"application/json": {"schema": _AGREEMENT_SCHEMA}},
-                    },
-                    "404": {"description": "Missing or not yours to see"},
-                },
-            }
-        },
-        "/api/v1/access-requests/{id}": {
-            "get": {
-                "summary": "One HMIS access request, with the four conditions of IV.B.4",
-                "parameters": [
-                    {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
-                ],
-                "responses": {
-                    "200": {
-                        "description": "The request and whether each condition holds",
-                        "content": {"application/json": {"schema": _ACCESS_REQUEST_SCHEMA}},
-                    },
-                    "401": {"description": "Not logged in"},
-                    "404": {"description": "Missing or not yours to see"},
-                },
-            }
-        },
-        "/api/v1/verify": {
-            "post": {
-                "summary": "Check a PDF's signatures and whether it is a document on record",
-                "requestBody": {
-                    "content": {
-                        "multipart/form-data": {
-                            "schema": {
-                                "type": "object",
-                                "properties": {"pdf": {"type": "string", "format": "binary"}},
-                            }
-                        }
-                    }
-                },
-                "responses": {
-                    "200": {
-                        "description": (
-                            "The verification report; verdict.code is one of "
-                            + ", ".join(VERDICT_CODES)
-                            + " (most serious first). unissued_certificate: a signature's "
-                            "certificate chains to the portal's CA but the portal has no "
-                            "record of issuing it, so it may be forged. Each signature's "
-                            "issued_by_portal, portal_record (to whom and when the portal "
-                            "issued its certificate) and revocation (revocations on record, "
-                            "and whether each came after the signing time) are null where "
-                            "not judged: document timestamps and certificates not under "
-                            "the portal's root."
-                        )
-                    }
-                },
-            }
-        },
-    },
-}
+@api.get("/openapi.json", endpoint="openapi")
+def openapi_document() -> Response:
+    return jsonify(document(current_app.config["SESSION_COOKIE_NAME"]))

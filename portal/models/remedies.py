@@ -33,8 +33,15 @@ class DefaultNotice(db.Model):
     closed_reason: Mapped[str] = mapped_column(Text, default="")
     document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
     declaration_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
+    # The one-time keys of the forms that gave the notice and declared the termination: a
+    # form sent twice finds its notice by its key instead of giving a second one.
+    form_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    declaration_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     __mapper_args__ = {"version_id_col": lock_version}
+
+    # Not stored: set by the service when a form sent again returned this notice.
+    already_given = False
 
     agreement = relationship("Agreement")
     agency = relationship("Agency")
@@ -88,8 +95,11 @@ class TerminationNotice(db.Model):
     rule_text: Mapped[str] = mapped_column(Text)
     closed_reason: Mapped[str] = mapped_column(Text, default="")
     document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
+    form_key: Mapped[str | None] = mapped_column(String(64), unique=True)  # see DefaultNotice
 
     __mapper_args__ = {"version_id_col": lock_version}
+
+    already_given = False  # see DefaultNotice
 
     agreement = relationship("Agreement")
     agency = relationship("Agency")

@@ -90,6 +90,16 @@ def list_for(
     return keyset.paged(query, Agreement, after=after, before=before, per_page=per_page)
 
 
+def count_for(viewer: User, *, state: str = "") -> int:
+    """How many agreements `viewer` may see (the API's `total`; the pages count none)."""
+    query = select(func.count(Agreement.id))
+    if not is_lead_staff(viewer):
+        query = query.where(Agreement.agency_id == viewer.agency_id)
+    if state:
+        query = query.where(Agreement.state == state)
+    return db.session.scalar(query) or 0
+
+
 def in_effect(agency: Agency) -> Agreement | None:
     query = select(Agreement).where(
         Agreement.agency_id == agency.id, Agreement.state == "effective"

@@ -20,6 +20,7 @@ from portal.services import (
     access,
     agreements,
     cases,
+    form_keys,
     links,
     remedies,
     signing,
@@ -77,6 +78,9 @@ def provisions_of(agreement) -> list[tuple[str, str]]:
     return sections(agreement.template.body)
 
 
+@form_keys.one_per_key(
+    lambda user, agreement_id, key: remedies.given_with(DefaultNotice, user, agreement_id, key)
+)
 def give(
     user: User,
     agreement_id: int,
@@ -88,7 +92,10 @@ def give(
     intent: bool,
     consent: bool,
     request: RequestInfo,
+    form_key: str | None = None,
 ) -> DefaultNotice:
+    """Gives, signs and mails a notice of default. `form_key` is the giving form's one-time
+    key: sent again, it returns the notice it gave, `already_given` (see form_keys)."""
     with unit_of_work():
         agreement = agreements.get(user, agreement_id)
         side = remedies.issuing_side(user, agreement, WHAT)
@@ -136,6 +143,7 @@ def give(
             intent=intent,
             consent=consent,
             request=request,
+            form_key=form_key,
             fields=lambda period: {
                 "provisions": [[c, known[c]] for c in chosen],
                 "description": text,
@@ -202,6 +210,18 @@ def _close(user, notice_id, event, reason, request, words):
     return notice
 
 
+def _declared_with(user: User, notice_id: int, key: str) -> DefaultNotice | None:
+    """The notice an earlier submission of this declaring form declared, if any."""
+    query = select(DefaultNotice.id).where(DefaultNotice.declaration_key == key)
+    declared = db.session.scalar(query)
+    if declared is None:
+        return None
+    if declared != notice_id:
+        raise ServiceError(form_keys.USED)
+    return get(user, notice_id)
+
+
+@form_keys.one_per_key(_declared_with)
 def declare_termination(
     user: User,
     notice_id: int,
@@ -210,14 +230,23 @@ def declare_termination(
     intent: bool,
     consent: bool,
     request: RequestInfo,
+    form_key: str | None = None,
 ) -> DefaultNotice:
-    """After an uncured lapse, the party that gave notice declares the agreement terminated."""
+    """After an uncured lapse, the party that gave notice declares the agreement terminated.
+    `form_key` is the declaring form's one-time key: sent again, it returns the notice as
+    declared, `already_given` (see form_keys)."""
     with unit_of_work():
         notice = get(user, notice_id)
         now = clock.now()
         refusal = not_now_reason(notice.state, "declare_termination")
         if refusal:
             raise ServiceError(refusal)
+        if form_key is not None:
+            # Claimed before anything is signed: a second submission of the same form waits
+            # here on the notice's row (its lock version and the key's unique constraint)
+            # and then fails, so it never signs or mails.
+            notice.declaration_key = form_key
+            db.session.flush()
         signer = signing.confirm_signer(user, password, intent, consent, request, now)
         transition = advance(notice, "declare_termination", user, at=now, request=request)
         side = notice.issuer_side

@@ -22,6 +22,7 @@ from portal.services import (
     cases,
     deadlines,
     documents,
+    form_keys,
     identities,
     links,
     signing,
@@ -35,6 +36,15 @@ from workflows.engine import Machine
 from workflows.parties import LEAD_ACTING_ROLES
 
 Case = TypeVar("Case", DefaultNotice, TerminationNotice)
+
+
+def given_with(model: type[Case], user: User, agreement_id: int, key: str) -> Case | None:
+    """The notice an earlier submission of the same form gave (its one-time key), if any.
+    Only its giver, on its agreement, sends that form: any other use is refused."""
+    notice = db.session.scalar(select(model).where(model.form_key == key))
+    if notice is not None and (notice.given_by_id, notice.agreement_id) != (user.id, agreement_id):
+        raise ServiceError(form_keys.USED)
+    return notice
 
 
 def get_case(model: type[Case], viewer: User, case_id: int) -> Case:
@@ -243,11 +253,12 @@ def give_notice(
     request: RequestInfo,
     fields: Callable[[Period], dict[str, Any]],
     text: Callable[[Any, Period], NoticeText],
+    form_key: str | None = None,
 ):
     """Gives a notice in the caller's transaction: the signer confirms, the period starts,
     the case is recorded with its deadlines, the notice is certified and signed, the audit
     log says so and the other party is mailed the signed PDF. `fields` gives the kind's own
-    columns; `text` its words."""
+    columns; `text` its words; `form_key` the giving form's one-time key (see form_keys)."""
     now = clock.now()
     signer = signing.confirm_signer(user, password, intent, consent, request, now)
     rule = deadlines.rule(kind.rule_name)
@@ -261,9 +272,12 @@ def give_notice(
         state=kind.machine.initial,
         given_at=now,
         given_by_id=user.id,
+        form_key=form_key,
         **fields(period),
     )
     db.session.add(notice)
+    # Inserted before anything is signed: a second submission of the same form waits here
+    # on the key's unique constraint and then fails, so it never signs or mails.
     db.session.flush()
     cases.record_creation(kind.machine, notice, user, at=now, request=request)
     words = text(notice, period)

@@ -191,8 +191,10 @@ def give_notice(
     intent: bool,
     consent: bool,
     request: RequestInfo,
+    form_key: str | None = None,
 ) -> DefaultNotice:
-    """Gives a notice of default from a finding, by the notices' own service and rules."""
+    """Gives a notice of default from a finding, by the notices' own service and rules (the
+    form's one-time key too: sent twice, it gives one notice)."""
     require_role(signatory, "ssf_signatory", message="Only a lead agency signatory gives notices.")
     finding = finding_of(signatory, visit_id, finding_id)
     if finding.kind != "finding":
@@ -210,6 +212,7 @@ def give_notice(
         intent=intent,
         consent=consent,
         request=request,
+        form_key=form_key,
     )
 
 

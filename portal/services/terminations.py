@@ -15,7 +15,7 @@ from portal.extensions import db
 from portal.models import Agreement, User
 from portal.models.remedies import TerminationNotice
 from portal.processes import Process, RuleSetting
-from portal.services import agreements, audit, cases, identities, remedies
+from portal.services import agreements, audit, cases, form_keys, identities, remedies
 from portal.services.access import SYSTEM, RequestInfo
 from portal.services.errors import ServiceError
 from portal.services.lead import lead_agency_name
@@ -56,6 +56,9 @@ def options(notice: TerminationNotice, user: User):
     return cases.options(TERMINATION_NOTICE, notice, user, context(notice, user))
 
 
+@form_keys.one_per_key(
+    lambda user, agreement_id, key: remedies.given_with(TerminationNotice, user, agreement_id, key)
+)
 def give(
     user: User,
     agreement_id: int,
@@ -65,7 +68,10 @@ def give(
     intent: bool,
     consent: bool,
     request: RequestInfo,
+    form_key: str | None = None,
 ) -> TerminationNotice:
+    """Gives, signs and mails a notice of termination. `form_key` is the giving form's
+    one-time key: sent again, it returns the notice it gave, `already_given` (see form_keys)."""
     with unit_of_work():
         agreement = agreements.get(user, agreement_id)
         refusal = refusal_to_give(user, agreement)
@@ -104,6 +110,7 @@ def give(
             intent=intent,
             consent=consent,
             request=request,
+            form_key=form_key,
             fields=lambda period: {
                 "reason": why,
                 "effective_at": period.ends.due_at,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from forms.auth import (
@@ -22,6 +22,7 @@ from forms.auth import (
     StartTwoFactorForm,
 )
 from portal import clock, sessions
+from portal.api import errors as api_errors
 from portal.services import auth, password_changes, two_factor, two_factor_policy
 from portal.services.errors import ServiceError
 from portal.views.common import refuse, request_info
@@ -129,7 +130,7 @@ def _gate():
         session.pop(MUST, None)
         return None
     if request.path.startswith("/api/"):
-        return jsonify(error="sign_in_incomplete", message="Finish signing in first."), 403
+        return api_errors.error_response(403, "sign_in_incomplete", "Finish signing in first.")
     return redirect(url_for("auth.change_password" if must == "password" else "auth.security"))
 
 

@@ -42,6 +42,7 @@ def give(agreement_id: int):
             intent=the_form.intent.data,
             consent=the_form.consent.data,
             request=request_info(),
+            form_key=the_form.form_key.data,
         )
 
     return give_page(
@@ -161,18 +162,26 @@ def declare(notice_id: int):
     form = DeclarationForm()
     if form.validate_on_submit():
         try:
-            default_notices.declare_termination(
+            declared = default_notices.declare_termination(
                 current_user,
                 notice_id,
                 password=form.password.data,
                 intent=form.intent.data,
                 consent=form.consent.data,
                 request=request_info(),
+                form_key=form.form_key.data,
             )
         except ServiceError as err:
             refuse(err)
         else:
-            flash("Declared: the agreement is terminated.", "success")
+            if declared.already_given:  # the same form sent again
+                flash(
+                    "The agreement was already declared terminated with this form; nothing "
+                    "was signed or sent again.",
+                    "info",
+                )
+            else:
+                flash("Declared: the agreement is terminated.", "success")
             return redirect(url_for("default_notices.show", notice_id=notice_id))
     steps = default_notices.options(notice, current_user) + default_notices.not_now(
         notice, current_user

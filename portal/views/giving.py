@@ -33,7 +33,8 @@ def give_page(
 ):
     """`what` names the notice in refusals ("A notice of default"), `title` in the message
     after giving; `form(agreement)` gives the form and anything else its template needs;
-    `give(form)` gives the notice through its service; `shown` is the endpoint of its page."""
+    `give(form)` gives the notice through its service, with the form's one-time key (a form
+    sent twice lands on the one notice it gave); `shown` is the endpoint of its page."""
     try:
         agreement = agreements.get(current_user, agreement_id)
     except ServiceError as err:
@@ -46,7 +47,14 @@ def give_page(
         except ServiceError as err:
             refuse(err)
         else:
-            flash(f"{title} {notice.reference} given and signed.", "success")
+            if notice.already_given:  # the same form sent again: its notice, nothing more
+                flash(
+                    f"{title} {notice.reference} was already given with this form; "
+                    "nothing was signed or sent again.",
+                    "info",
+                )
+            else:
+                flash(f"{title} {notice.reference} given and signed.", "success")
             return redirect(url_for(shown, notice_id=notice.id))
     return render_template(
         template,

@@ -18,6 +18,7 @@ from forms.recertification import (
     SignAssessmentForm,
     SignRenewalForm,
 )
+from portal.api import errors as api_errors
 from portal.services import recertification, recertification_campaign, self_assessments
 from portal.services import recertification_renewal as renewal
 from portal.services.errors import ServiceError
@@ -49,6 +50,10 @@ def _only_renewal():
     lapsed = recertification.lapsed_of(current_user)
     if lapsed is None:
         return None
+    if api_errors.under_api():  # a program cannot follow a redirect to a page
+        return api_errors.error_response(
+            403, "access_lapsed", "Your HMIS access lapsed. Renew it in the portal first."
+        )
     flash("Your HMIS access lapsed. Renew it here to use the portal again.", "warning")
     return redirect(url_for("recertification.show", recertification_id=lapsed.id))
 

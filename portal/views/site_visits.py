@@ -146,11 +146,19 @@ def notice(visit_id: int, finding_id: int):
                 intent=form.intent.data,
                 consent=form.consent.data,
                 request=request_info(),
+                form_key=form.form_key.data,
             )
         except ServiceError as err:
             refuse(err)
         else:
-            flash(f"The notice of default {given.reference} was given.", "success")
+            if given.already_given:  # the same form sent again: its notice, nothing more
+                flash(
+                    f"The notice of default {given.reference} was already given with this "
+                    "form; nothing was signed or sent again.",
+                    "info",
+                )
+            else:
+                flash(f"The notice of default {given.reference} was given.", "success")
             return redirect(url_for("default_notices.show", notice_id=given.id))
     elif request.method == "POST":
         flash("Choose the provisions, describe the default and what would cure it.", "danger")

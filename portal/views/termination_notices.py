@@ -29,6 +29,7 @@ def give(agreement_id: int):
             intent=form.intent.data,
             consent=form.consent.data,
             request=request_info(),
+            form_key=form.form_key.data,
         )
 
     return give_page(

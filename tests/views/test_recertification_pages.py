@@ -113,6 +113,8 @@ def test_a_lapsed_user_may_only_renew(client, auth, cast, opened, travel):
         answer = client.get(path)
         assert answer.status_code == 302, path
         assert answer.headers["Location"].endswith(f"/recertification/{row.id}")
+    refused = client.get("/api/v1/agreements")  # a program is told, not redirected to a page
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "access_lapsed"
     html = client.get(f"/recertification/{row.id}").get_data(as_text=True)
     assert "Your HMIS access lapsed" in html
     auth.logout()

@@ -15,7 +15,7 @@ from portal.models.remedies import DefaultNotice, Suspension, TerminationNotice
 from portal.services import cures, deadlines, default_notices, standing, suspensions, terminations
 from portal.views.remedies import time_left
 from tests import factories
-from tests.conftest import PASSWORD, csrf_token
+from tests.conftest import PASSWORD, csrf_token, form_key
 from tests.services.helpers import REQ
 
 PDF = b"%PDF-1.4\n% a cure report\n"
@@ -78,6 +78,7 @@ def test_ssf_signatory_gives_notice_of_default_through_the_pages(client, app, ca
     assert "10 calendar days counted from the day after notice" in html(form)
     fields = {
         "csrf_token": csrf_token(form),
+        "form_key": form_key(form),
         "description": "Separations were reported late.",
         "cure_required": "Report every separation within one business day.",
         "consent": "y",
@@ -296,14 +297,14 @@ def test_declaring_waits_for_the_lapse_then_ends_the_agreement(client, app, cast
 
     form = client.get(f"/notices/default/{declared.id}/declare")
     assert 'name="password"' in html(form) and "deactivated" in html(form)
+    signed = {"csrf_token": csrf_token(form), "form_key": form_key(form), "intent": "y"}
     wrong = client.post(
         f"/notices/default/{declared.id}/declare",
-        data={"csrf_token": csrf_token(form), "intent": "y", "password": "not it at all"},
+        data={**signed, "password": "not it at all"},
     )
     assert "not correct" in html(wrong)
     done = client.post(
-        f"/notices/default/{declared.id}/declare",
-        data={"csrf_token": csrf_token(form), "intent": "y", "password": PASSWORD},
+        f"/notices/default/{declared.id}/declare", data={**signed, "password": PASSWORD}
     )
     assert done.status_code == 302
     notice = reload(DefaultNotice, declared.id)
@@ -324,7 +325,13 @@ def test_thirty_days_notice_given_shown_and_rescinded(client, app, cast, auth):
     assert "30 calendar days counted from the day after notice" in html(form)
     given = client.post(
         f"/notices/termination/give/{agreement.id}",
-        data={"csrf_token": csrf_token(form), "intent": "y", "consent": "", "password": PASSWORD},
+        data={
+            "csrf_token": csrf_token(form),
+            "form_key": form_key(form),
+            "intent": "y",
+            "consent": "",
+            "password": PASSWORD,
+        },
     )
     assert given.status_code == 302
     notice = db.session.query(TerminationNotice).one()

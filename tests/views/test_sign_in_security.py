@@ -210,7 +210,7 @@ def test_verify_and_the_api_are_throttled(app, client, cast):
         for _ in range(2):
             assert client.post("/api/v1/verify", data=b"%PDF-").status_code != 429
         refused = client.post("/api/v1/verify", data=b"%PDF-")
-        assert refused.status_code == 429 and refused.json["error"] == "too_many_requests"
+        assert refused.status_code == 429 and refused.json["error"]["code"] == "too_many_requests"
         assert client.get("/api/v1/agreements").status_code == 429  # the whole API
         other = app.test_client()
         other.environ_base["REMOTE_ADDR"] = "192.0.2.99"
