@@ -178,6 +178,10 @@ class Config:
         self.MAIL_MAX_ATTEMPTS = _int("MAIL_MAX_ATTEMPTS", 8)
         # Requests only queue e-mail; the scheduler's mail job delivers it this often (seconds).
         self.MAIL_INTERVAL_SECONDS = _int("MAIL_INTERVAL_SECONDS", 5)
+        # Webhook deliveries: tries per delivery before it is "failed" (and shown to SSF), and
+        # the seconds a receiver may take to answer one.
+        self.WEBHOOK_MAX_ATTEMPTS = _int("WEBHOOK_MAX_ATTEMPTS", 8)
+        self.WEBHOOK_TIMEOUT_SECONDS = _int("WEBHOOK_TIMEOUT_SECONDS", 10)
         # /healthz calls the scheduler stale when its last deadline sweep is older than this
         # (a few sweep intervals; the sweep runs every 60 s by default).
         self.HEALTH_SCHEDULER_MAX_AGE_SECONDS = _int("HEALTH_SCHEDULER_MAX_AGE_SECONDS", 300)

@@ -51,6 +51,22 @@ def deliver_mail(app: Flask) -> int:
     return sent
 
 
+def deliver_webhooks(app: Flask) -> int:
+    """The webhook job: POSTs due webhook deliveries (portal.services.webhooks, the same
+    outbox machinery as e-mail); returns how many were delivered."""
+    from portal.extensions import db
+    from portal.services import webhooks
+
+    with app.app_context():
+        try:
+            delivered = webhooks.deliver_pending(limit=200)
+        finally:
+            db.session.remove()
+    if delivered:
+        log.info("delivered %d webhook(s)", delivered)
+    return delivered
+
+
 def check_documents(app: Flask) -> None:
     """The document check job: re-hashes every stored document when its weekly turn has come
     (portal.services.integrity decides, so restarts neither skip nor repeat it)."""
@@ -140,17 +156,19 @@ def keeps_locks(config) -> bool:
 
 
 def sweep(app: Flask) -> dict[str, int]:
-    """Both jobs once, deadlines first (their notices go out in the same pass)."""
+    """The sending jobs once, deadlines first (their notices and events go out in the same
+    pass)."""
     fired = fire_deadlines(app)
     sent = deliver_mail(app)
-    return {"deadlines_fired": fired, "mail_sent": sent}
+    delivered = deliver_webhooks(app)
+    return {"deadlines_fired": fired, "mail_sent": sent, "webhooks_delivered": delivered}
 
 
 def build_scheduler(
     app: Flask, *, interval_seconds: int = 60, mail_interval_seconds: int | None = None
 ):
-    """A blocking scheduler with the deadline job every `interval_seconds` and the mail job
-    every `mail_interval_seconds` (default: the app's MAIL_INTERVAL_SECONDS)."""
+    """A blocking scheduler with the deadline job every `interval_seconds` and the mail and
+    webhook jobs every `mail_interval_seconds` (default: the app's MAIL_INTERVAL_SECONDS)."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     if mail_interval_seconds is None:
@@ -159,6 +177,8 @@ def build_scheduler(
     for job, job_id, seconds in (
         (fire_deadlines, "deadlines", interval_seconds),
         (deliver_mail, "mail", mail_interval_seconds),
+        # Webhooks on their own job, so a slow receiver never holds e-mail back.
+        (deliver_webhooks, "webhooks", mail_interval_seconds),
     ):
         scheduler.add_job(
             job,

@@ -1,7 +1,8 @@
-"""JSON API (read-only for now), described by /api/v1/openapi.json (portal/api/openapi.py).
+"""JSON API, described by /api/v1/openapi.json (portal/api/openapi.py).
 
-Uses the same session login as the pages; every answer goes through the same services,
-so authorization is the same as on the pages. Every error is JSON (portal/api/errors.py).
+Signed in with the pages' session cookie or a personal API token (portal/api/bearer.py);
+every answer goes through the same services, so authorization is the same as on the pages.
+The writes are in portal/api/writes.py. Every error is JSON (portal/api/errors.py).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_login import current_user
 
-from portal.api import params
+from portal.api import bearer, params, writes
 from portal.api.errors import ApiError, error_response, from_api_error
 from portal.api.openapi import document, query_names
 from portal.documents import issuance
@@ -31,9 +32,12 @@ def _strict_query() -> None:
     params.only(*query_names(request.endpoint or "", request.method))
 
 
-def _require_login() -> None:
-    if not current_user.is_authenticated:
-        raise ApiError(401, "Sign in first: send the portal's session cookie.")
+@api.before_request
+def _signed_in_by_token() -> None:
+    bearer.check()
+
+
+_require_login = bearer.require_login
 
 
 def _instant(value: datetime | None) -> str | None:
@@ -178,6 +182,9 @@ def verify():
             "latest": result.match.is_latest,
         }
     return jsonify(body)
+
+
+writes.register(api, agreement=_agreement, access_request=_access_request, instant=_instant)
 
 
 @api.errorhandler(ApiError)

@@ -16,12 +16,17 @@ API_PREFIX = "/api/"
 # Each status the API answers with an error, and the code and words it gives by default.
 CODES: dict[int, tuple[str, str]] = {
     400: ("bad_request", "The request is not one the API understands."),
-    401: ("unauthenticated", "Sign in first: send the portal's session cookie."),
+    401: (
+        "unauthenticated",
+        "Sign in first: send the portal's session cookie or a bearer API token.",
+    ),
     403: ("forbidden", "You may not do that."),
     404: ("not_found", "That record does not exist, or it is not yours to see."),
     405: ("method_not_allowed", "That method is not available on this path."),
+    409: ("conflict", "Someone else changed this first, or the request is in progress."),
     413: ("payload_too_large", "The upload is larger than the portal accepts."),
     415: ("unsupported_media_type", "Send the body in the media type the API describes."),
+    422: ("refused", "The request is well formed, but the portal's rules refuse it."),
     429: (
         "too_many_requests",
         "Too many requests from your address in a short time. Wait a minute and try again.",

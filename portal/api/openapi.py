@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from portal.api import openapi_writes
 from portal.api.errors import CODES
 from portal.api.params import DEFAULT_LIMIT, MAX_ID, MAX_LIMIT
 from portal.documents.verdict import Verdict
@@ -27,8 +28,12 @@ _WHEN = {
     404: "No such record, or not yours to see (the two are not told apart); also ids "
     f"outside 1..{MAX_ID}",
     405: "The path does not take this method (the Allow header lists those it does)",
+    409: "The Idempotency-Key's first request is still in progress, or someone else changed "
+    "the record first",
     413: "The body is larger than the portal accepts (MAX_UPLOAD_BYTES)",
     415: "The body is not in the media type the operation takes",
+    422: "The body fits this document, but the portal's rules refuse it (the message says "
+    "why), or the Idempotency-Key was used for another request",
     429: "Too many requests from this address (API_RATE_LIMIT)",
     500: "The portal failed; nothing was changed",
 }
@@ -59,7 +64,10 @@ SCHEMAS: dict[str, Any] = {
                         "type": "string",
                         "description": "Stable, for programs: "
                         + ", ".join(sorted({c for c, _ in CODES.values()} | {"invalid_parameter"}))
-                        + ", sign_in_incomplete, access_lapsed",
+                        + ", sign_in_incomplete, access_lapsed, invalid_token, "
+                        "read_only_token, csrf_failed, invalid_body, invalid_header, "
+                        "idempotency_key_missing, idempotency_key_reused, "
+                        "idempotency_key_in_progress",
                     },
                     "message": {"type": "string", "description": "Plain words, for people"},
                     "parameter": {
@@ -218,7 +226,7 @@ _VERIFY_WORDS = (
     "the portal's root."
 )
 
-_SESSION = [{"session": []}]
+_SESSION = openapi_writes.SIGNED_IN  # the session cookie, or a bearer token
 _ANYONE: list[dict[str, list[str]]] = []  # no sign-in
 
 
@@ -329,6 +337,10 @@ PATHS: dict[str, Any] = {
     },
 }
 
+SCHEMAS.update(openapi_writes.SCHEMAS)
+for _path, _item in openapi_writes.PATHS.items():
+    PATHS.setdefault(_path, {}).update(_item)
+
 # Which operation each view is, for the query parameters it takes.
 ENDPOINT_PATHS = {
     "api.list_agreements": f"{PREFIX}/agreements",
@@ -336,6 +348,7 @@ ENDPOINT_PATHS = {
     "api.get_access_request": f"{PREFIX}/access-requests/{{id}}",
     "api.verify": f"{PREFIX}/verify",
     "api.openapi": f"{PREFIX}/openapi.json",
+    **openapi_writes.ENDPOINT_PATHS,
 }
 
 
@@ -352,8 +365,9 @@ def document(session_cookie: str) -> dict[str, Any]:
             "title": "HMIS Partner Portal API",
             "version": "1",
             "description": (
-                "Read agreements and access requests with the same rights as on the pages, "
-                "and check a PDF's signatures. Every error is JSON: "
+                "Read agreements and access requests, register agencies, send agreements, "
+                "request HMIS access and report separations with the same rights as on the "
+                "pages, and check a PDF's signatures. Every error is JSON: "
                 '`{"error": {"code": "...", "message": "..."}}`.'
             ),
         },
@@ -370,7 +384,8 @@ def document(session_cookie: str) -> dict[str, Any]:
                         "session ends after SESSION_IDLE_MINUTES without a request, "
                         "SESSION_MAX_HOURS after sign-in, and at logout."
                     ),
-                }
+                },
+                "bearer": openapi_writes.BEARER_SCHEME,
             },
             "schemas": SCHEMAS,
             "responses": {
@@ -378,7 +393,7 @@ def document(session_cookie: str) -> dict[str, Any]:
                     "description": _WHEN[status],
                     "content": {"application/json": {"schema": _ref("Error")}},
                 }
-                for status in ERROR_STATUSES
+                for status in sorted(_WHEN)
             },
         },
     }

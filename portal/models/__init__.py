@@ -7,6 +7,12 @@ from portal.models.calendar import CalendarFeed
 from portal.models.cases import Transition
 from portal.models.deadlines import Deadline, Holiday
 from portal.models.documents import Document, DocumentVersion
+from portal.models.integrations import (
+    ApiToken,
+    IdempotentRequest,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from portal.models.jobs import JobRun
 from portal.models.onboarding import (
     AccessRequest,
@@ -30,6 +36,10 @@ from portal.models.security import (
 from portal.models.training import Course, Question, SessionSeat, TestAttempt, TrainingSession
 
 __all__ = [
+    "ApiToken",
+    "IdempotentRequest",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "CalendarFeed",
     "Program",
     "Reallocation",

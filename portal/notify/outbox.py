@@ -4,7 +4,8 @@ A message is a row written in the same transaction as the change: if the change 
 no e-mail goes out. Requests only queue; the scheduler's mail job (portal.jobs.deliver_mail,
 every MAIL_INTERVAL_SECONDS) and `flask send-mail` deliver. If the mail server is down, the row
 waits and delivery is retried with back-off until it goes or has failed too often (then it is
-marked failed for SSF to see).
+marked failed for SSF to see). Claiming, retrying and giving up are portal.notify.delivery's,
+shared with webhooks.
 
 Delivery is at least once, not exactly once. A row is marked sent only after the mail server
 has accepted the message; if the database fails between the two (or the process dies), the
@@ -20,17 +21,17 @@ from __future__ import annotations
 import hashlib
 import logging
 import smtplib
-from datetime import timedelta
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import parseaddr
 
 from flask import current_app
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal import clock, runtime
 from portal.extensions import db
 from portal.models import OutboxMessage
+from portal.notify import delivery
 
 log = logging.getLogger("portal.mail")
 
@@ -58,67 +59,14 @@ def queue(
 
 
 def deliver_pending(limit: int = 50) -> int:
-    """Sends due messages, one transaction each; returns how many went out."""
-    sent = 0
-    for message_id in _due_ids(limit):
-        outcome = _deliver_one(message_id)
-        if outcome is None:
-            # The mail server failed: the rest would only wait on it too. They keep their turn
-            # for the next pass.
-            break
-        sent += outcome
-    return sent
+    """Sends due messages, one transaction each; returns how many went out. After a failure
+    the rest keep their turn for the next pass (they would only wait on the same server)."""
+    return delivery.deliver_pending(_OUTBOX, limit)
 
 
-def _due_ids(limit: int) -> list[int]:
-    query = (
-        select(OutboxMessage.id)
-        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= clock.now())
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-    )
-    ids = list(db.session.scalars(query))
-    db.session.rollback()
-    return ids
-
-
-def _deliver_one(message_id: int) -> bool | None:
-    """True: sent. False: another sender had it. None: sending failed (recorded for retry)."""
-    # Lock the row so two senders never send one message twice (SKIP LOCKED on PostgreSQL).
-    query = select(OutboxMessage).where(
-        OutboxMessage.id == message_id, OutboxMessage.status == "pending"
-    )
-    if db.engine.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    message = db.session.scalar(query)
-    if message is None:
-        db.session.rollback()
-        return False
-    try:
-        _send(message)
-    except Exception as exc:  # any failure: keep the row, try again later
-        message.attempts += 1
-        message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        if message.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
-            message.status = "failed"
-        else:
-            message.next_attempt_at = clock.now() + timedelta(minutes=2**message.attempts)
-        log.warning(
-            "E-mail %s to %s not sent (attempt %d, %s): %s: %s",
-            message.id,
-            message.to_addr,
-            message.attempts,
-            "gave up" if message.status == "failed" else "will retry",
-            type(exc).__name__,
-            exc,
-        )
-        db.session.commit()
-        return None
-    message.attempts += 1
+def _mark_sent(message: OutboxMessage, at: datetime) -> None:
     message.status = "sent"
-    message.sent_at = clock.now()
-    db.session.commit()
-    return True
+    message.sent_at = at
 
 
 def message_id(message: OutboxMessage) -> str:
@@ -161,3 +109,13 @@ def _send(message: OutboxMessage) -> None:
         if cfg.get("SMTP_USERNAME"):
             smtp.login(cfg["SMTP_USERNAME"], cfg["SMTP_PASSWORD"] or "")
         smtp.send_message(email)
+
+
+_OUTBOX = delivery.Outbox(
+    model=OutboxMessage,
+    send=lambda message: _send(message),  # looked up at call time, so tests can replace it
+    mark_done=_mark_sent,
+    max_attempts=lambda: current_app.config["MAIL_MAX_ATTEMPTS"],
+    describe=lambda message: f"E-mail {message.id} to {message.to_addr}",
+    log=log,
+)

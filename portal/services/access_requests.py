@@ -30,6 +30,7 @@ from portal.services import (
     security_officers,
     standing,
     user_agreements,
+    webhooks,
 )
 from portal.services.access import RequestInfo, is_lead_staff, require_agency_visible, require_role
 from portal.services.errors import Forbidden, NotFound, ServiceError
@@ -257,6 +258,16 @@ def issue(
                 f"{long_date(issued_on)}. HMIS user id: {hmis_id}.\n\n"
                 f"{links.page(f'/access-requests/{row.id}')}\n",
             )
+        webhooks.emit(
+            "account.issued",
+            {
+                "access_request_id": row.id,
+                "reference": row.reference,
+                "agency_id": row.agency_id,
+                "user_id": row.user_id,
+                "issued_on": issued_on.isoformat(),
+            },
+        )
     return row
 
 

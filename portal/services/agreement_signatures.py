@@ -14,7 +14,16 @@ from datetime import datetime
 from portal import clock
 from portal.models import Agreement, User
 from portal.notify import outbox
-from portal.services import agreements, cases, documents, identities, lead, links, signing
+from portal.services import (
+    agreements,
+    cases,
+    documents,
+    identities,
+    lead,
+    links,
+    signing,
+    webhooks,
+)
 from portal.services.access import RequestInfo, is_lead_staff
 from portal.services.lead import lead_agency_name
 from portal.services.timefmt import local_date, long_date
@@ -114,6 +123,15 @@ def countersign(
         agreement.effective_on = local_date(max(now, agreement.agency_signed_at or now))
         certificate = signing.completion_certificate(agreement, now)
         _send_signed_copies(agreement, final, certificate)
+        webhooks.emit(
+            "agreement.effective",
+            {
+                "agreement_id": agreement.id,
+                "reference": agreement.reference,
+                "agency_id": agreement.agency_id,
+                "effective_on": agreement.effective_on.isoformat(),
+            },
+        )
     return agreement
 
 

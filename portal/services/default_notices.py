@@ -25,6 +25,7 @@ from portal.services import (
     remedies,
     signing,
     terminations,
+    webhooks,
 )
 from portal.services import awaiting as waits
 from portal.services.access import SYSTEM, RequestInfo
@@ -304,6 +305,16 @@ def _cure_period_ended(notice: DefaultNotice, row):
             f"may now declare the agreement terminated or waive the default: "
             f"{links.page(f'/notices/default/{notice.id}')}\n",
         )
+    webhooks.emit(
+        "cure.lapsed",
+        {
+            "notice_id": notice.id,
+            "reference": notice.reference,
+            "agreement_id": notice.agreement_id,
+            "agency_id": notice.agency_id,
+            "cure_ended_at": notice.cure_ends_at.isoformat(),
+        },
+    )
     return transition
 
 

@@ -26,6 +26,7 @@ from portal.services import (
     identities,
     links,
     signing,
+    webhooks,
 )
 from portal.services.access import RequestInfo, is_lead_staff, require_agency_visible
 from portal.services.errors import NotFound, ServiceError
@@ -311,5 +312,18 @@ def give_notice(
         f"{words.mail}\nDetails and the signed notice: "
         f"{links.page(f'/notices/{kind.path}/{notice.id}')}\n",
         attachment(notice.document, f"{notice.reference}-{slug}.pdf"),
+    )
+    webhooks.emit(
+        "notice.given",
+        {
+            "kind": kind.path,
+            "notice_id": notice.id,
+            "reference": notice.reference,
+            "agreement_id": agreement.id,
+            "agreement_reference": agreement.reference,
+            "agency_id": notice.agency_id,
+            "issuer_side": side,
+            "given_at": now.isoformat(),
+        },
     )
     return notice

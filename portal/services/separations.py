@@ -37,6 +37,7 @@ from portal.services import (
     lead,
     links,
     recertification,
+    webhooks,
 )
 from portal.services import awaiting as waits
 from portal.services.access import SYSTEM, RequestInfo, is_lead_staff, require_role
@@ -188,6 +189,17 @@ def report(
             at=now,
         )
         _end_access(reporter, person, row, now, request)
+        webhooks.emit(
+            "separation.reported",
+            {
+                "separation_id": row.id,
+                "reference": row.reference,
+                "agency_id": agency.id,
+                "user_id": person.id,
+                "last_day": last_day.isoformat(),
+                "on_time": row.on_time,
+            },
+        )
         # Nothing is left to recertify: no reminders, no lapse.
         recertification.end_for(person, f"Separated ({row.reference})", request=request)
         if row.hmis_user_id:

@@ -11,7 +11,6 @@ Who must use it is portal/services/two_factor_policy.py's to say; anyone else ma
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import re
@@ -21,16 +20,13 @@ from datetime import timedelta
 
 import pyotp
 from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from flask import current_app
 from sqlalchemy import delete, select
 
 from portal import clock
 from portal.extensions import db
 from portal.models import User
 from portal.models.security import RecoveryCode
-from portal.services import audit, counters
+from portal.services import audit, counters, sealing
 from portal.services.access import RequestInfo
 from portal.services.errors import ServiceError
 from portal.services.lead import lead_agency_name
@@ -43,10 +39,7 @@ _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
 
 
 def _fernet() -> Fernet:
-    key = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"portal two-factor secret"
-    ).derive(str(current_app.config["SECRET_KEY"]).encode())
-    return Fernet(base64.urlsafe_b64encode(key))
+    return sealing.fernet(b"portal two-factor secret")
 
 
 def _seal(secret: str) -> str:

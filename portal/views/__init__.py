@@ -5,6 +5,7 @@ from portal.views import (
     accounts,
     agencies,
     agreements,
+    api_tokens,
     audit,
     auth,
     calendar,
@@ -27,10 +28,12 @@ from portal.views import (
     training,
     tsa,
     verify,
+    webhooks,
 )
 
 blueprints = [
     auth.bp,
+    api_tokens.bp,
     home.bp,
     agencies.bp,
     agreements.bp,
@@ -56,4 +59,5 @@ blueprints = [
     site_visits.bp,
     pki.bp,
     tsa.bp,
+    webhooks.bp,
 ]

@@ -21,6 +21,7 @@ def test_the_mail_job_runs_every_five_seconds_by_default(app):
     assert intervals(scheduler) == {
         "deadlines": timedelta(seconds=60),
         "mail": timedelta(seconds=5),
+        "webhooks": timedelta(seconds=5),  # signed webhook deliveries, beside e-mail
         "documents": timedelta(hours=1),  # asks whether the weekly document check is due
         "reminders": timedelta(hours=24),  # what has waited on someone too long
         "idle_accounts": timedelta(hours=1),  # reminds, then deactivates, idle accounts
@@ -43,6 +44,7 @@ def test_mail_interval_is_a_setting(monkeypatch, tmp_path):
             {
                 "deadlines": 60,
                 "mail": 5,
+                "webhooks": 5,
                 "documents": 3600,
                 "reminders": 86400,
                 "idle_accounts": 3600,
@@ -54,6 +56,7 @@ def test_mail_interval_is_a_setting(monkeypatch, tmp_path):
             {
                 "deadlines": 300,
                 "mail": 2,
+                "webhooks": 2,
                 "documents": 3600,
                 "reminders": 86400,
                 "idle_accounts": 3600,

@@ -169,8 +169,9 @@ def test_the_list_pages_by_cursor_with_a_total(client, app, cast, auth):
 
 def test_the_document_describes_sign_in_and_errors(client, app):
     spec = client.get("/api/v1/openapi.json").get_json()
-    [scheme] = spec["components"]["securitySchemes"].values()
+    scheme = spec["components"]["securitySchemes"]["session"]
     assert scheme == {**scheme, "type": "apiKey", "in": "cookie", "name": "session"}
+    assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     assert "Error" in spec["components"]["schemas"]
     for path, item in spec["paths"].items():
         for method, operation in item.items():
