@@ -1,24 +1,10 @@
-"""The portal's certificate authority: creating it once (`init_pki`) and using it (`Pki`).
-
-Layout of the PKI directory (PEM; private keys PKCS#8, encrypted with the PKI passphrase,
-mode 0600):
-
-    root-ca.pem       the trust anchor people import into their PDF reader
-    root-ca.key.pem   only when the portal made the root and did not write it to
-                      `--offline-root` (never loaded: the portal runs without it)
-    issuing-ca.pem    the issuing CA, followed by any intermediates up to the root
-    issuing-ca.key.pem  absent when the issuing CA comes from a PKCS#12 file
-    keys-in-hsm.txt   with `--hsm`: the issuing CA, TSA and seal keys are in a PKCS#11
-                      token instead of *.key.pem files (portal/pki/custody.py)
-    tsa.pem / tsa.key.pem     the RFC 3161 time-stamping authority
-    tsa-<serial hex>.pem      each TSA certificate a renewal replaced (portal/pki/tsa_renewal.py)
-    seal.pem / seal.key.pem   the lead agency's document seal
-    root-ca.crl       the root's CRL (DER), signed at `pki init` (portal/pki/revocation.py)
+"""Using the portal's certificate authority (`Pki`): its trust roots, seal and TSA, its
+revocation data, and people's identities. Creating it is portal/pki/creation.py, which also
+describes the PKI directory.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,9 +17,9 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
-from cryptography.hazmat.primitives.serialization import pkcs12
 
 from portal.pki import certificates, files, keys, revocation, tsa_renewal
+from portal.pki.creation import as_asn1, load_pkcs12, same_key, urls_under, utc
 from portal.pki.custody import Custody, seal_signer, sign_function
 from portal.pki.errors import PkiError
 from portal.pki.signers import LoadedKeySigner
@@ -51,170 +37,6 @@ class IssuedIdentity:
     cert_pem: bytes
     key_pem: bytes
     key_kdf: str = ""
-
-
-def _utc(moment: datetime | None) -> datetime:
-    if moment is None:
-        return datetime.now(UTC)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
-    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
-
-
-def _same_key(cert: x509.Certificate, key: RSAPrivateKey) -> bool:
-    return cert.public_key().public_numbers() == key.public_key().public_numbers()
-
-
-def _load_pkcs12(
-    path: Path, passphrase: bytes | None
-) -> tuple[RSAPrivateKey, list[x509.Certificate]]:
-    """The issuing CA key and its chain [issuing, intermediates…, root] from a PKCS#12 file."""
-    try:
-        key, cert, others = pkcs12.load_key_and_certificates(path.read_bytes(), passphrase)
-    except FileNotFoundError:
-        raise PkiError(f"The PKCS#12 file {path} does not exist.") from None
-    except (OSError, ValueError) as exc:
-        raise PkiError(f"The PKCS#12 passphrase does not open {path} (or it is damaged).") from exc
-    if key is None or cert is None:
-        raise PkiError(f"The PKCS#12 file {path} holds no private key with its certificate.")
-    if not isinstance(key, RSAPrivateKey):
-        raise PkiError(f"The PKCS#12 file {path} holds a non-RSA key; the portal needs RSA.")
-    try:
-        is_ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
-    except x509.ExtensionNotFound:
-        is_ca = False
-    if not is_ca:
-        raise PkiError(f"The certificate in {path} is not a CA certificate.")
-    chain = [cert]
-    while chain[-1].issuer != chain[-1].subject:
-        parent = next((c for c in others if c.subject == chain[-1].issuer and c not in chain), None)
-        if parent is None:
-            raise PkiError(f"The PKCS#12 file {path} does not include the chain up to its root.")
-        chain.append(parent)
-    return key, chain
-
-
-def init_pki(
-    directory: Path,
-    passphrase: bytes,
-    *,
-    organization: str,
-    pkcs12_path: Path | None = None,
-    pkcs12_passphrase: bytes | None = None,
-    now: datetime | None = None,
-    lifetimes: certificates.Lifetimes | None = None,
-    base_url: str | None = None,
-    policy_oid: str = certificates.DEFAULT_POLICY_OID,
-    token: Token | None = None,
-    offline_root: Path | None = None,
-) -> bool:
-    """Creates the CA hierarchy, TSA and seal in `directory` unless present.
-
-    With `token` (portal.pki.hsm), the issuing CA, TSA and seal keys are made in that HSM and
-    the directory holds only certificates; with `offline_root`, the root key is written
-    there instead of the directory, to be moved off the server (portal/pki/custody.py).
-
-    `base_url` (PORTAL_BASE_URL) is where the certificates say their CRLs, OCSP responder and
-    issuer are served; `policy_oid` the certificate policy the seal states.
-
-    `organization` names the lead agency in every certificate (the portal passes its
-    LEAD_AGENCY_NAME setting; see portal.runtime.init_pki).
-
-    Returns False when the PKI already existed (nothing is touched then).
-    """
-    directory = Path(directory)
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    # Two processes starting together must not both create a CA.
-    with open(directory / ".init.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        present = [s for s in files.CERTIFICATES if files.cert_path(directory, s).exists()]
-        if files.ROOT in present:
-            if len(present) != len(files.CERTIFICATES):
-                missing = sorted(set(files.CERTIFICATES) - set(present))
-                raise PkiError(
-                    f"The PKI in {directory} is incomplete (missing {', '.join(missing)})."
-                )
-            _add_root_crl(directory, passphrase, _utc(now))
-            return False
-        custody = Custody(token, offline_root)
-        custody.check(directory)
-        _create(
-            directory,
-            passphrase,
-            organization,
-            pkcs12_path,
-            pkcs12_passphrase,
-            _utc(now),
-            lifetimes or certificates.Lifetimes(),
-            certificates.Profile(_urls(base_url), policy_oid),
-            custody,
-        )
-        return True
-
-
-def _urls(base_url: str | None) -> certificates.Urls | None:
-    return certificates.Urls.under(base_url) if base_url else None
-
-
-def _add_root_crl(directory: Path, passphrase: bytes, now: datetime) -> None:
-    """Signs the root CRL of a PKI made before there was one, while its root key is here."""
-    root_key = files.key_path(directory, files.ROOT)
-    if revocation.read_root_crl(directory) is None and root_key.exists():
-        revocation.resign_root_crl(directory, root_key, passphrase, now)
-
-
-def _create(
-    directory: Path,
-    passphrase: bytes,
-    organization: str,
-    pkcs12_path: Path | None,
-    pkcs12_passphrase: bytes | None,
-    now: datetime,
-    lifetimes: certificates.Lifetimes,
-    profile: certificates.Profile,
-    custody: Custody,
-) -> None:
-    if pkcs12_path is not None:
-        issuing_key, chain = _load_pkcs12(Path(pkcs12_path), pkcs12_passphrase)
-        root_cert = chain[-1]
-    else:
-        root_key = custody.new_key(directory, files.ROOT, certificates.CA_KEY_BITS, passphrase)
-        root_cert = certificates.root_ca(organization, root_key, now, lifetimes.root)
-        issuing_key = custody.new_key(
-            directory, files.ISSUING, certificates.CA_KEY_BITS, passphrase
-        )
-        issuing_cert = certificates.issuing_ca(
-            organization,
-            issuing_key,
-            certificates.Issuer(root_cert, root_key),
-            now,
-            lifetimes.issuing,
-            profile.urls,
-        )
-        chain = [issuing_cert, root_cert]
-        root_crl = revocation.root_crl(certificates.Issuer(root_cert, root_key), issuing_cert, now)
-        revocation.write_root_crl(directory, root_crl)
-    issuer = certificates.Issuer(chain[0], issuing_key)
-    tsa_key = custody.new_key(directory, files.TSA, certificates.SERVICE_KEY_BITS, passphrase)
-    seal_key = custody.new_key(directory, files.SEAL, certificates.SERVICE_KEY_BITS, passphrase)
-    files.write_certs(
-        files.cert_path(directory, files.TSA),
-        [
-            certificates.timestamping(
-                organization, tsa_key.public_key(), issuer, now, lifetimes.tsa, profile.urls
-            )
-        ],
-    )
-    seal_cert = certificates.seal(
-        organization, seal_key.public_key(), issuer, now, lifetimes.seal, profile
-    )
-    files.write_certs(files.cert_path(directory, files.SEAL), [seal_cert])
-    files.write_certs(files.cert_path(directory, files.ISSUING), chain[:-1])
-    custody.mark(directory)
-    # The root goes last: its presence marks a complete PKI (see init_pki).
-    files.write_certs(files.cert_path(directory, files.ROOT), [root_cert])
 
 
 class Pki:
@@ -245,13 +67,15 @@ class Pki:
         self._root = root
         self._issuer = certificates.Issuer(issuing_chain[0], issuing_key)
         # asn1crypto forms, as pyHanko and its validator want them.
-        self.chain: list[asn1_x509.Certificate] = [_asn1(c) for c in [*issuing_chain, root]]
+        self.chain: list[asn1_x509.Certificate] = [as_asn1(c) for c in [*issuing_chain, root]]
         self.trust_roots: list[asn1_x509.Certificate] = [self.chain[-1]]
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
-        self.seal_signer = seal_signer(_asn1(seal[0]), seal[1], self.chain)  # or in an HSM
+        self.seal_signer = seal_signer(as_asn1(seal[0]), seal[1], self.chain)  # or in an HSM
         # The RFC 3161 TSA (also served at /tsa); its policy and accuracy are settings
         # (portal.runtime.pki). It signs through sign_function, so its key may be in an HSM.
-        self.tsa = TimeStampAuthority(_asn1(tsa[0]), sign_function(tsa[1]), self.chain, self.clock)
+        self.tsa = TimeStampAuthority(
+            as_asn1(tsa[0]), sign_function(tsa[1]), self.chain, self.clock
+        )
         self.timestamper = InProcessTimeStamper(self.tsa)
         self._tsa_cert = tsa[0]
         if directory is not None:  # earlier TSA certificates, still named by stored timestamps
@@ -280,7 +104,7 @@ class Pki:
         root = files.read_certs(files.cert_path(directory, files.ROOT))[0]
         issuing_chain = files.read_certs(files.cert_path(directory, files.ISSUING))
         if pkcs12_path is not None:
-            issuing_key, p12_chain = _load_pkcs12(Path(pkcs12_path), pkcs12_passphrase)
+            issuing_key, p12_chain = load_pkcs12(Path(pkcs12_path), pkcs12_passphrase)
             if p12_chain[0] != issuing_chain[0]:
                 raise PkiError(
                     f"The PKCS#12 file {pkcs12_path} is not the issuing CA of {directory}."
@@ -295,7 +119,7 @@ class Pki:
                 else files.read_certs(files.cert_path(directory, stem))[0]
             )
             key = key or custody.load_key(directory, stem, passphrase)
-            if not _same_key(cert, key):
+            if not same_key(cert, key):
                 raise PkiError(
                     f"The key for {files.cert_path(directory, stem)} does not match its certificate"
                 )
@@ -308,7 +132,7 @@ class Pki:
             tsa=loaded[files.TSA],
             seal=loaded[files.SEAL],
             clock=clock,
-            profile=certificates.Profile(_urls(base_url), policy_oid),
+            profile=certificates.Profile(urls_under(base_url), policy_oid),
             directory=directory,
         )
 
@@ -336,7 +160,7 @@ class Pki:
         ]
         if self._directory is not None:
             archived = tsa_renewal.archived(self._directory)
-            found += [("timestamp authority", _asn1(c)) for c in archived]
+            found += [("timestamp authority", as_asn1(c)) for c in archived]
         return found
 
     def issuing_crl(
@@ -346,7 +170,7 @@ class Pki:
         validity: timedelta = revocation.CRL_VALIDITY,
     ) -> bytes:
         """The issuing CA's CRL (DER) listing `entries` in force, from `now` for `validity`."""
-        return revocation.issuing_crl(self._issuer, entries, _utc(now), validity)
+        return revocation.issuing_crl(self._issuer, entries, utc(now), validity)
 
     def root_crl(self) -> bytes | None:
         """The root's CRL (DER) signed at `pki init`; None for a CA imported from PKCS#12."""
@@ -360,7 +184,7 @@ class Pki:
         validity: timedelta = revocation.CRL_VALIDITY,
     ) -> bytes:
         """The issuing CA's DER OCSPResponse to a DER OCSPRequest (RFC 6960)."""
-        return revocation.ocsp_response(request_der, self._issuer, lookup, _utc(now), validity)
+        return revocation.ocsp_response(request_der, self._issuer, lookup, utc(now), validity)
 
     # -- TSA certificate renewal (portal/pki/tsa_renewal.py; services.evidence) -----------
 
@@ -373,7 +197,7 @@ class Pki:
         process may have renewed it) has less than `margin` left; True when it changed."""
         if self._directory is None:
             raise PkiError("A PKI loaded without its directory cannot renew its TSA.")
-        now = _utc(self.clock())
+        now = utc(self.clock())
         self.reload_tsa()
         renewed = tsa_renewal.renew(
             self._directory, self._passphrase, self._issuer, self._profile.urls, now, margin
@@ -389,14 +213,14 @@ class Pki:
         cert = files.read_certs(files.cert_path(self._directory, files.TSA))[0]
         if cert.serial_number != self._tsa_cert.serial_number:
             key = files.read_key(files.key_path(self._directory, files.TSA), self._passphrase)
-            if not _same_key(cert, key):
+            if not same_key(cert, key):
                 raise PkiError("The renewed TSA key does not match its certificate.")
             self._use_tsa(cert, key)
 
     def _use_tsa(self, cert: x509.Certificate, key: RSAPrivateKey) -> None:
         self.service_serials |= {cert.serial_number}
         self._tsa_cert = cert
-        self.tsa.use(_asn1(cert), sign_function(key), self.chain)
+        self.tsa.use(as_asn1(cert), sign_function(key), self.chain)
 
     def issue_identity(
         self,
@@ -420,7 +244,7 @@ class Pki:
             subject,
             key.public_key(),
             self._issuer,
-            _utc(now),
+            utc(now),
             certificates.PERSON_LIFETIME,
             email,
             profile=self._profile,
@@ -450,6 +274,6 @@ class Pki:
         except ValueError as exc:
             raise PkiError(f"The certificate {fingerprint[:16]} cannot be read: {exc}") from exc
         key = keys.unseal(keys.SealedKey(identity.key_pem, identity.key_kdf), password, der)
-        if not _same_key(cert, key):
+        if not same_key(cert, key):
             raise PkiError(f"The key stored for certificate {fingerprint[:16]} does not match it.")
-        return LoadedKeySigner(_asn1(cert), key, self.chain)
+        return LoadedKeySigner(as_asn1(cert), key, self.chain)
