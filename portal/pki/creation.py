@@ -1,7 +1,6 @@
 """Creating the portal's certificate authority once (`init_pki`), and what both creating and
 loading it share.
 
-
 Layout of the PKI directory (PEM; private keys PKCS#8, encrypted with the PKI passphrase,
 mode 0600):
 

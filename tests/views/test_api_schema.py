@@ -17,6 +17,7 @@ reads' fixtures still find their records.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -37,6 +38,14 @@ from tests import factories
 from tests.conftest import PASSWORD, csrf_token
 from tests.support.access import in_effect
 from tests.support.access import request as access_request
+
+# The API's contract does not depend on the database engine, so it is checked once, in the
+# SQLite pass of `make test`; what the API does to the database (test_api.py,
+# test_api_writes.py) is tested on both engines.
+pytestmark = pytest.mark.skipif(
+    bool(os.environ.get("TEST_DATABASE_URL")),
+    reason="the API contract is checked in the SQLite pass",
+)
 
 MAX_EXAMPLES = 50  # per operation, person and generation mode; the coverage phase adds its own
 CONFIG = schemathesis.Config.from_dict(
