@@ -80,6 +80,7 @@ class SuspendForm(FlaskForm):
         "Reason (the suspected breach under investigation)",
         validators=[DataRequired(), MaxLength(4000)],
     )
+    form_key = FormKeyField()  # sent twice, it suspends once
     submit = SubmitField("Suspend access")
 
 

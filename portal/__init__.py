@@ -90,6 +90,7 @@ def register_processes(app: Flask) -> None:
     from portal.services import (
         access_requests,
         agreements,
+        campaign_steps,
         default_notices,
         onboarding,
         recertification,
@@ -100,6 +101,10 @@ def register_processes(app: Flask) -> None:
 
     registry = app.extensions["portal.processes"] = Registry()
     registry.register(agreements.PROCESS)
+    registry.register(campaign_steps.PROCESS)
+    from portal.services import amendments
+
+    registry.register(amendments.PROCESS)
     registry.register(default_notices.PROCESS)
     registry.register(terminations.PROCESS)
     registry.register(suspensions.PROCESS)

@@ -123,6 +123,13 @@ class Config:
         self.TERMINATION_NOTICE_BUSINESS_DAYS = _bool("TERMINATION_NOTICE_BUSINESS_DAYS", False)
         self.TERMINATION_NOTICE_ROLL = _bool("TERMINATION_NOTICE_ROLL", False)
         self.REMINDER_DAYS_BEFORE = (3, 1)
+        # A request for a signature (an agreement, an amendment, a user agreement) reminds the
+        # signer this many days after it was sent, and expires unsigned after
+        # SIGNATURE_REQUEST_DAYS; a resend starts both again.
+        self.SIGNATURE_REQUEST_DAYS = _int("SIGNATURE_REQUEST_DAYS", 30)
+        self.SIGNATURE_REQUEST_BUSINESS_DAYS = _bool("SIGNATURE_REQUEST_BUSINESS_DAYS", False)
+        self.SIGNATURE_REQUEST_ROLL = _bool("SIGNATURE_REQUEST_ROLL", False)
+        self.SIGNATURE_REMINDER_DAYS = _int_tuple("SIGNATURE_REMINDER_DAYS", (3, 7, 14))
         # Onboarding a new HMIS user (IV.B.4): the invitation expires after this period, and
         # the required training must be complete within the training window.
         self.ONBOARDING_INVITATION_DAYS = _int("ONBOARDING_INVITATION_DAYS", 7)

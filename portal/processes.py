@@ -45,6 +45,9 @@ class RuleSetting:
     # The setting listing how many days before the end reminders go; "" for the portal-wide
     # REMINDER_DAYS_BEFORE (a recertification reminds 30, 7 and 1 days before).
     reminder_days: str = ""
+    # True when `reminder_days` count forward from the period's start ("3, 7 and 14 days
+    # after the request was sent") rather than back from its end.
+    reminders_after_start: bool = False
     # True when each case carries its own end (its process's `period_end`, e.g. the day a
     # recertification lapses) instead of one counted in days: no `<setting>_DAYS` then.
     case_end: bool = False
@@ -64,6 +67,27 @@ class Awaiting:
     due_at: datetime | None = None
     rule: str = ""
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class SignatureSteps:
+    """How a process that waits for signatures asks for them, so the shared follow-up
+    (portal/services/signature_followup.py: remind now, send a new link, the /sign/ links
+    and the progress panel) works for it without importing its service."""
+
+    resend_event: str  # the machine's event that sends a new link (restarts the timers)
+    rule: str  # the deadline rule of the request's expiry, for "this request expires on …"
+    # The case for a person, with the process's own visibility rules (NotFound otherwise).
+    get: Callable[[Any, int], Any]
+    # (Re)opens requests for the right signers and e-mails them their links, at the moment.
+    ask: Callable[[Any, datetime], None]
+    # E-mails each live request's signer its current link; the due reminder row, or None
+    # for a reminder someone sent now.
+    remind: Callable[[Any, Any], None]
+    signing_page: Callable[[Any], str]  # where a signer's link leads
+    case_page: Callable[[Any], str]  # where the progress panel is (back after a button)
+    # Sets the moment the period counts from (e.g. `invited_at`) before a resend.
+    restart: Callable[[Any, datetime], None] = lambda case, at: None
 
 
 @dataclass(frozen=True)
@@ -88,6 +112,8 @@ class Process:
     # the reminder e-mails: the person → their open cases that wait on them (or, for the
     # agency's people, that they follow), each as an Awaiting.
     awaiting: Callable[[Any], list[Awaiting]] | None = None
+    # How the process asks for signatures, if it does (reminders now, new links, progress).
+    signature: SignatureSteps | None = None
 
     @property
     def name(self) -> str:
@@ -103,6 +129,10 @@ class Process:
                 )
         if self.machine.timers and self.on_timer is None:
             raise ValueError(f"{where} has timers but no timer handler.")
+        if self.signature is not None:
+            self.machine.event(self.signature.resend_event)  # refuses an unknown event
+            if self.signature.rule not in self.rules:
+                raise ValueError(f"{where}: its signature rule is not declared.")
         if self.parent is not None:
             if not self.parent_key or self.on_parent_end is None:
                 raise ValueError(f"{where} names a parent but not its key and closing event.")

@@ -16,7 +16,7 @@ The guards read facts the service computes from its records (see portal/services
 from __future__ import annotations
 
 from workflows import parties
-from workflows.engine import Event, Machine, State, fact
+from workflows.engine import Event, Machine, State, Timer, fact
 
 # A representative SSF designates to sign in the ED's place keeps their own role (often
 # agency_user), so any agency role may try and the authorized-signer guard decides.
@@ -79,6 +79,20 @@ STATES = (
         terminal=True,
         description="The lead agency withdrew the agreement before it took effect, giving a "
         "reason.",
+    ),
+    State(
+        "expired",
+        "Expired unsigned",
+        terminal=True,
+        description="The request for the agency's signature ran out before anyone signed; "
+        "the lead agency may start a new agreement.",
+    ),
+    State(
+        "superseded",
+        "Superseded",
+        terminal=True,
+        description="Replaced by a newer agreement that both parties signed (a re-signing "
+        "campaign); it ended the day the new one took effect, and its history is kept.",
     ),
     State(
         "terminated",
@@ -145,6 +159,35 @@ EVENTS = (
         description="The lead agency withdraws an agreement that is not yet in effect, saying why.",
     ),
     Event(
+        "resend",
+        "Send the invitation again",
+        sources=("sent",),
+        target="sent",
+        roles={"ssf_admin"},
+        sides={"lead"},
+        awaited=False,
+        description="The lead agency sends a new link (the old one stops working); the "
+        "reminders and the expiry count again from now.",
+    ),
+    Event(
+        "expire",
+        "Expire the request",
+        sources=("sent",),
+        target="expired",
+        roles={"system"},
+        sides={"system"},
+        description="Fired when the request for the agency's signature runs out unsigned.",
+    ),
+    Event(
+        "supersede",
+        "Supersede the agreement",
+        sources=("effective",),
+        target="superseded",
+        roles={"system"},
+        sides={"system"},
+        description="Fired when the agreement that replaces it takes effect.",
+    ),
+    Event(
         "terminate",
         "Terminate the agreement",
         sources=("effective",),
@@ -155,11 +198,21 @@ EVENTS = (
     ),
 )
 
+TIMERS = (
+    Timer(
+        "sent",
+        "expire",
+        "agreement_signature",
+        says="Unsigned, the request for the agency's signature expires by itself",
+    ),
+)
+
 AGREEMENT = Machine(
     "agreement",
     "HMIS Partner Agency Agreement",
     STATES,
     EVENTS,
+    TIMERS,
     initial="draft",
     roles=parties.names(SIGNER_ROLES | {"ssf_admin", "ssf_signatory"}),
     sides=parties.AGREEMENT_SIDES,

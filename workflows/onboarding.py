@@ -7,7 +7,8 @@ the request ends. The steps, in order:
    invitation rule; the agency (or the lead agency) may then send a new one.
 2. The HMIS User Agreement: the lead agency certified it when the request was made; the new
    user signs it, then the agency's executive director or security officer approves it in a
-   field of their own.
+   field of their own. The request to sign sends reminders and expires unsigned after its
+   period; the agency (or the lead agency) may then send a new link.
 3. Training: the required courses and their tests, within the training window. When the
    window passes, the lead agency may reopen it, saying why.
 
@@ -53,6 +54,12 @@ STATES = (
         description="The new user reads the HMIS User Agreement and signs it.",
     ),
     State(
+        "signature_expired",
+        "Request to sign expired",
+        description="The new user did not sign the HMIS User Agreement in time; the agency "
+        "or the lead agency can send a new link.",
+    ),
+    State(
         "approval",
         "Waiting for the agency to approve the user agreement",
         description="The agency's executive director or security officer approves the "
@@ -83,7 +90,15 @@ STATES = (
     ),
 )
 
-_OPEN = ("invited", "invitation_expired", "signing", "approval", "training", "training_overdue")
+_OPEN = (
+    "invited",
+    "invitation_expired",
+    "signing",
+    "signature_expired",
+    "approval",
+    "training",
+    "training_overdue",
+)
 
 EVENTS = (
     Event(
@@ -126,6 +141,26 @@ EVENTS = (
         sides={parties.AGENCY},
         guards=(is_new_user, esign_consent),
         description="The new user signs the user agreement.",
+    ),
+    Event(
+        "signature_expires",
+        "The request to sign expires",
+        sources=("signing",),
+        target="signature_expired",
+        roles={SYSTEM},
+        sides={SYSTEM},
+        description="The portal marks the request to sign expired when its period ends.",
+    ),
+    Event(
+        "resend_user_agreement",
+        "Send a new link to sign",
+        sources=("signing", "signature_expired"),
+        target="signing",
+        roles=SENDERS,
+        sides={parties.LEAD, parties.AGENCY},
+        awaited=False,
+        description="The agency or the lead agency sends the new user a new link to sign; the "
+        "old one stops working, and the reminders and the expiry count again from now.",
     ),
     Event(
         "agency_approves",
@@ -185,6 +220,12 @@ TIMERS = (
         "invitation_expires",
         "onboarding_invitation",
         says="The invitation expires by itself",
+    ),
+    Timer(
+        "signing",
+        "signature_expires",
+        "user_agreement_signature",
+        says="Unsigned, the request to sign expires by itself",
     ),
     Timer(
         "training",

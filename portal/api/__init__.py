@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_login import current_user
 
-from portal.api import bearer, params, writes
+from portal.api import bearer, campaigns, params, writes
 from portal.api.errors import ApiError, error_response, from_api_error
 from portal.api.openapi import document, query_names
 from portal.documents import issuance
@@ -185,6 +185,7 @@ def verify():
 
 
 writes.register(api, agreement=_agreement, access_request=_access_request, instant=_instant)
+campaigns.register(api, instant=_instant)
 
 
 @api.errorhandler(ApiError)

@@ -1,9 +1,10 @@
 """The JSON bodies of the API's writes: one schema each, used both by the OpenAPI document
 and to check every request, so what the document promises is what is refused or accepted.
 
-Only the JSON Schema the bodies use is checked here (object, string, integer, boolean,
-required, additionalProperties, lengths, bounds, enum, pattern, format "date"). A body that
-fits its schema may still be refused by the service's own rules: that is a 422.
+Only the JSON Schema the bodies use is checked here (object, array, string, integer,
+boolean, required, additionalProperties, lengths, item counts, bounds, enum, pattern, format
+"date"). A body that fits its schema may still be refused by the service's own rules: that
+is a 422.
 """
 
 from __future__ import annotations
@@ -86,6 +87,30 @@ SEPARATION = body(
     },
     optional=("note",),
 )
+CAMPAIGN = body(
+    {
+        "template_version": text(
+            40, "The Partner Agency Agreement version to sign (default: the current one)"
+        ),
+        "agency_ids": {
+            "type": "array",
+            "items": ID,
+            "minItems": 1,
+            "maxItems": 1000,
+            "description": "The agencies to include (default: every eligible agency: its "
+            "agreement in effect is on an older version, nothing stands in the way)",
+        },
+        "due_on": {
+            "type": "string",
+            "format": "date",
+            "pattern": _DATE,
+            "description": "The last day to sign, in the lead agency's time zone (default: "
+            "today plus SIGNATURE_REQUEST_DAYS); after today, within a year",
+        },
+        "note": text(4000, "For the record: why the agreement changed", required=False),
+    },
+    optional=("template_version", "agency_ids", "due_on", "note"),
+)
 
 
 def read(schema: dict[str, Any]) -> dict[str, Any]:
@@ -116,6 +141,13 @@ def _check(schema: dict[str, Any], value: Any, where: str) -> None:
             if name not in schema["properties"]:
                 raise _refuse(f"{where}.{name}", "is not a field of this body.")
             _check(schema["properties"][name], item, f"{where}.{name}")
+    elif kind == "array":
+        if not isinstance(value, list):
+            raise _refuse(where, "must be a JSON array.")
+        if not schema.get("minItems", 0) <= len(value) <= schema.get("maxItems", len(value)):
+            raise _refuse(where, f"must hold {schema['minItems']} to {schema['maxItems']} items.")
+        for index, item in enumerate(value):
+            _check(schema["items"], item, f"{where}[{index}]")
     elif kind == "boolean":
         if not isinstance(value, bool):
             raise _refuse(where, "must be true or false.")

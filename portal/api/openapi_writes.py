@@ -44,6 +44,7 @@ SCHEMAS: dict[str, Any] = {
     "NewAgreement": bodies.AGREEMENT,
     "NewAccessRequest": bodies.ACCESS_REQUEST,
     "NewSeparation": bodies.SEPARATION,
+    "NewCampaign": bodies.CAMPAIGN,
     "Agency": _object(
         {
             "id": _ID,
@@ -76,6 +77,58 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
 }
+
+_INSTANT = {"type": ["string", "null"], "format": "date-time"}
+SCHEMAS["Campaign"] = _object(
+    {
+        "id": _ID,
+        "reference": {"type": "string"},
+        "state": {"type": "string"},
+        "state_label": {"type": "string"},
+        "template_version": {"type": "string"},
+        "due_on": {"type": "string", "format": "date"},
+        "deadline_at": {"type": "string", "format": "date-time"},
+        "deadline_rule": {"type": "string"},
+        "note": {"type": "string"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "closed_at": _INSTANT,
+        "closed_reason": {"type": "string"},
+        "totals": {
+            "type": "array",
+            "items": _object({"outcome": {"type": "string"}, "count": {"type": "integer"}}),
+        },
+        # An agency's people see their own agency's row only.
+        "agencies": {
+            "type": "array",
+            "items": _object(
+                {
+                    "agency": _object({"id": _ID, "legal_name": {"type": "string"}}),
+                    "replaces": {
+                        "type": ["object", "null"],
+                        "properties": {
+                            "id": _ID,
+                            "reference": {"type": "string"},
+                            "template_version": {"type": "string"},
+                        },
+                    },
+                    "agreement": _object(
+                        {
+                            "id": _ID,
+                            "reference": {"type": "string"},
+                            "state": {"type": "string"},
+                            "state_label": {"type": "string"},
+                        }
+                    ),
+                    "sent_at": _INSTANT,
+                    "opened_at": _INSTANT,
+                    "signed_at": _INSTANT,
+                    "countersigned_at": _INSTANT,
+                    "days_waiting": {"type": ["integer", "null"], "minimum": 0},
+                }
+            ),
+        },
+    }
+)
 
 IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
@@ -162,9 +215,47 @@ PATHS: dict[str, Any] = {
     },
 }
 
+# A read of this module's records: the same errors as the document's other reads.
+READ_ERRORS = (400, 401, 403, 404, 405, 413, 415, 429, 500)
+PATHS[f"{PREFIX}/campaigns"] = {
+    "post": _write(
+        "Start a re-signing campaign: the new agreement version, sent to each chosen agency",
+        "The campaign, with each agency's new agreement, certified and sent for signature",
+        "NewCampaign",
+        "Campaign",
+        "A lead agency HMIS admin only; each agency must have an agreement in effect on an "
+        "older version and nothing in the way (an agreement already on its way, an open "
+        "remedy).",
+    )
+}
+PATHS[f"{PREFIX}/campaigns/{{id}}"] = {
+    "get": {
+        "summary": "One re-signing campaign, with each agency's progress",
+        "security": SIGNED_IN,
+        "parameters": [
+            {
+                "name": "id",
+                "in": "path",
+                "required": True,
+                "schema": _ID,
+                "description": f"The record's id (1 to {MAX_ID}; others are 404)",
+            }
+        ],
+        "responses": {
+            "200": {
+                "description": "The campaign (for an agency's people: with their own row only)",
+                "content": {"application/json": {"schema": _ref("Campaign")}},
+            },
+            **{str(s): {"$ref": f"#/components/responses/E{s}"} for s in READ_ERRORS},
+        },
+    }
+}
+
 ENDPOINT_PATHS = {
     "api.register_agency": f"{PREFIX}/agencies",
     "api.send_agreement": f"{PREFIX}/agreements",
     "api.request_access": f"{PREFIX}/access-requests",
     "api.report_separation": f"{PREFIX}/separations",
+    "api.start_campaign": f"{PREFIX}/campaigns",
+    "api.get_campaign": f"{PREFIX}/campaigns/{{id}}",
 }

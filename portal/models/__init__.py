@@ -1,9 +1,11 @@
 """SQLAlchemy models, by area. Importing this package registers every table."""
 
 from portal.models.agencies import Agency, SignerDesignation
-from portal.models.agreements import OPEN_STATES, Agreement, AgreementTemplate
+from portal.models.agreements import OPEN_STATES, PENDING_STATES, Agreement, AgreementTemplate
+from portal.models.amendments import Amendment
 from portal.models.audit import AuditEvent
 from portal.models.calendar import CalendarFeed
+from portal.models.campaigns import Campaign
 from portal.models.cases import Transition
 from portal.models.deadlines import Deadline, Holiday
 from portal.models.documents import Document, DocumentVersion
@@ -33,9 +35,14 @@ from portal.models.security import (
     Separation,
     UserSession,
 )
+from portal.models.signature_requests import SignatureRequest
 from portal.models.training import Course, Question, SessionSeat, TestAttempt, TrainingSession
 
 __all__ = [
+    "Amendment",
+    "Campaign",
+    "PENDING_STATES",
+    "SignatureRequest",
     "ApiToken",
     "IdempotentRequest",
     "WebhookDelivery",

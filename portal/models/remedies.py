@@ -123,6 +123,7 @@ class Suspension(db.Model):
     lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     lift_reason: Mapped[str] = mapped_column(Text, default="")
+    form_key: Mapped[str | None] = mapped_column(String(64), unique=True)  # see DefaultNotice
 
     __mapper_args__ = {"version_id_col": lock_version}
 

@@ -20,6 +20,7 @@ from portal.services import (
     agencies,
     agreements,
     audit,
+    campaign_steps,
     cases,
     identities,
     reallocations,
@@ -96,6 +97,7 @@ def _end_agreement(admin: User, agency: Agency, reason: str, request: RequestInf
                 reason=reason,
             )
             agreement.closed_reason = reason
+            campaign_steps.resolved(agreement, at=clock.now())  # a campaign's last one?
 
 
 def _end_access(person: User, now) -> None:

@@ -16,11 +16,13 @@ from portal.models import Agreement, User
 from portal.notify import outbox
 from portal.services import (
     agreements,
+    campaign_steps,
     cases,
     documents,
     identities,
     lead,
     links,
+    signature_requests,
     signing,
     webhooks,
 )
@@ -85,6 +87,7 @@ def sign_as_agency(
         )
         agreement.agency_signed_at = now
         agreement.agency_signed_by_id = user.id
+        signature_requests.signed(AGREEMENT.name, agreement.id, user, at=now)
         for person in lead.signatories():
             outbox.queue(
                 person.email,
@@ -107,6 +110,11 @@ def countersign(
     expected_version: int | None = None,
 ) -> Agreement:
     with unit_of_work():
+        # A campaign's agreement replaces the one in effect: that one is superseded first
+        # (one agreement in effect at a time, even between two flushes).
+        replaced = campaign_steps.supersede_replaced(
+            agreements.get(user, agreement_id), at=clock.now()
+        )
         agreement, now, final = _signed_step(
             user,
             agreement_id,
@@ -121,6 +129,7 @@ def countersign(
         agreement.lead_signed_by_id = user.id
         # Effective when both have signed: the later signature's date, in the lead's time zone.
         agreement.effective_on = local_date(max(now, agreement.agency_signed_at or now))
+        campaign_steps.took_effect(agreement, replaced, at=now)
         certificate = signing.completion_certificate(agreement, now)
         _send_signed_copies(agreement, final, certificate)
         webhooks.emit(

@@ -8,26 +8,29 @@ the transition, document version, audit event and e-mails are recorded together.
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import defer, joinedload, selectinload
+from sqlalchemy.orm import defer, joinedload
 
 from portal import clock
 from portal.extensions import db
-from portal.models import OPEN_STATES, Agency, Agreement, AgreementTemplate, Document, User
+from portal.models import OPEN_STATES, Agency, Agreement, User
 from portal.notify import outbox
-from portal.processes import Awaiting, Process
+from portal.processes import Awaiting, Process, RuleSetting, SignatureSteps
 from portal.services import (
     agencies,
-    auth,
+    agreement_requests,
+    campaign_steps,
     cases,
     documents,
-    keyset,
     lead,
-    links,
+    signature_requests,
     signing,
     templates,
 )
 from portal.services import awaiting as waits
 from portal.services.access import RequestInfo, is_lead_staff, require_agency_visible, require_role
+
+# The lists live in their own module; pages and the API ask for them here.
+from portal.services.agreement_lists import count_for, for_agency, list_for  # noqa: F401
 from portal.services.errors import Conflict, NotFound, ServiceError
 from portal.services.lead import lead_agency_name
 from portal.services.next_steps import NextSteps, for_case
@@ -45,71 +48,11 @@ def get(viewer: User, agreement_id: int) -> Agreement:
     return agreement
 
 
-def _listed():
-    """Agreements as a list shows them: without their filled text (about 21 KB each), with
-    what each row shows loaded in the same few queries."""
-    return select(Agreement).options(
-        defer(Agreement.filled_text),
-        joinedload(Agreement.agency),
-        joinedload(Agreement.template).load_only(
-            AgreementTemplate.version, AgreementTemplate.revised_date
-        ),
-        selectinload(Agreement.document).selectinload(Document.versions),
-        selectinload(Agreement.certificate).selectinload(Document.versions),
-    )
-
-
-def for_agency(
-    viewer: User,
-    agency_id: int,
-    *,
-    after: int | None = None,
-    before: int | None = None,
-    per_page: int = 25,
-) -> keyset.Page:
-    """One page of an agency's agreements, newest first."""
-    require_agency_visible(viewer, agency_id)
-    query = _listed().where(Agreement.agency_id == agency_id)
-    return keyset.paged(query, Agreement, after=after, before=before, per_page=per_page)
-
-
-def list_for(
-    viewer: User,
-    *,
-    state: str = "",
-    after: int | None = None,
-    before: int | None = None,
-    per_page: int = 25,
-) -> keyset.Page:
-    """One page of the agreements `viewer` may see, newest first."""
-    query = _listed()
-    if not is_lead_staff(viewer):
-        query = query.where(Agreement.agency_id == viewer.agency_id)
-    if state:
-        query = query.where(Agreement.state == state)
-    return keyset.paged(query, Agreement, after=after, before=before, per_page=per_page)
-
-
-def count_for(viewer: User, *, state: str = "") -> int:
-    """How many agreements `viewer` may see (the API's `total`; the pages count none)."""
-    query = select(func.count(Agreement.id))
-    if not is_lead_staff(viewer):
-        query = query.where(Agreement.agency_id == viewer.agency_id)
-    if state:
-        query = query.where(Agreement.state == state)
-    return db.session.scalar(query) or 0
-
-
 def in_effect(agency: Agency) -> Agreement | None:
     query = select(Agreement).where(
         Agreement.agency_id == agency.id, Agreement.state == "effective"
     )
     return db.session.scalar(query)
-
-
-def _effective_other(agency: Agency, agreement: Agreement) -> Agreement | None:
-    current = in_effect(agency)
-    return current if current is not None and current.id != agreement.id else None
 
 
 def _open_agreement(agency: Agency) -> Agreement | None:
@@ -126,10 +69,14 @@ def context(
     agreements passes `in_effect_ids` (agency id → its agreement in effect, `_in_effect_ids`)
     read once for all of them, rather than a query per agreement."""
     agency = agreement.agency
+    # The agreement a campaign's agreement replaces does not count: the two stand side by
+    # side until the new one takes effect (portal/services/campaign_steps.py).
+    mine = {agreement.id, agreement.replaces_id}
     if in_effect_ids is None:
-        effective_other = _effective_other(agency, agreement) is not None
+        current = in_effect(agency)
+        effective_other = current is not None and current.id not in mine
     else:
-        effective_other = in_effect_ids.get(agency.id, agreement.id) != agreement.id
+        effective_other = in_effect_ids.get(agency.id, agreement.id) not in mine
     return {
         "agency_eligible": agencies.refusal_to_partner(agency.vawa_provider) is None,
         "agency_has_agreement_in_effect": effective_other,
@@ -212,7 +159,7 @@ def create(admin: User, agency_id: int, request: RequestInfo) -> Agreement:
             raise ServiceError(refusal)
         now = clock.now()
         agreement = Agreement(
-            reference=_next_reference(agency),
+            reference=next_reference(agency),
             agency=agency,
             template=templates.current(),
             state="draft",
@@ -237,7 +184,7 @@ def create(admin: User, agency_id: int, request: RequestInfo) -> Agreement:
     return agreement
 
 
-def _next_reference(agency: Agency) -> str:
+def next_reference(agency: Agency) -> str:
     """PAA-<agency number>-<its nth agreement>; a race ends in a unique-key conflict."""
     count = db.session.scalar(
         select(func.count()).select_from(Agreement).where(Agreement.agency_id == agency.id)
@@ -252,60 +199,43 @@ def send(
     with unit_of_work():
         agreement = get(admin, agreement_id)
         check_version(agreement, expected_version)
-        agency = agreement.agency
-        _require_eligible(agency)
-        ed = agencies.executive_director(agency)
-        if ed is None:
-            raise ServiceError(f"{agency.legal_name} has no active executive director on record.")
-        now = clock.now()
-        transition = cases.advance(
-            AGREEMENT, agreement, "send", admin, context(agreement, admin), at=now, request=request
-        )
-        agreement.signer_name, agreement.signer_title = ed.name, ed.title
-        rendered = signing.render_agreement(agreement, ed)
-        agreement.filled_text = rendered.text
-        pdf = signing.certify(rendered, reason="Issued by the HMIS Lead Agency")
-        document = documents.new_document(
-            case_type="agreement",
-            case_id=agreement.id,
-            agency_id=agency.id,
-            kind="agreement",
-            title=f"HMIS Partner Agency Agreement {agreement.reference}",
-        )
-        agreement.document = document
-        documents.add_version(
-            document,
-            pdf,
-            f"Issued and certified by {lead_agency_name()}",
-            by=admin,
-            transition=transition,
-        )
-        agreement.sent_at = now
-        _ask_to_sign(agreement, ed)
-        designation = agencies.designated_signer(agency)
-        if designation is not None and designation.user.active and designation.user_id != ed.id:
-            _ask_to_sign(agreement, designation.user)
+        issue(admin, agreement, request)
     return agreement
 
 
-def _ask_to_sign(agreement: Agreement, ed: User) -> None:
-    path = f"/agreements/{agreement.id}/sign"
-    purpose = (
-        f"{lead_agency_name()} sent the HMIS Partner Agency Agreement "
-        f"{agreement.reference} for {agreement.agency.legal_name} for your signature."
+def issue(admin: User, agreement: Agreement, request: RequestInfo) -> None:
+    """`send`'s work, in the caller's transaction (a campaign sends many in one)."""
+    agency = agreement.agency
+    _require_eligible(agency)
+    ed = agencies.executive_director(agency)
+    if ed is None:
+        raise ServiceError(f"{agency.legal_name} has no active executive director on record.")
+    now = clock.now()
+    agreement.invited_at = now  # the request's reminders and expiry count from here
+    transition = cases.advance(
+        AGREEMENT, agreement, "send", admin, context(agreement, admin), at=now, request=request
     )
-    if ed.password_hash is None:
-        auth.invite(
-            ed,
-            purpose=purpose + " First set a password; you will then see the agreement.",
-            next_path=path,
-        )
-        return
-    outbox.queue(
-        ed.email,
-        f"Please sign the HMIS Partner Agency Agreement {agreement.reference}",
-        f"Hello {ed.name},\n\n{purpose}\n\nRead and sign it here:\n{links.page(path)}\n",
+    agreement.signer_name, agreement.signer_title = ed.name, ed.title
+    rendered = signing.render_agreement(agreement, ed)
+    agreement.filled_text = rendered.text
+    pdf = signing.certify(rendered, reason="Issued by the HMIS Lead Agency")
+    document = documents.new_document(
+        case_type="agreement",
+        case_id=agreement.id,
+        agency_id=agency.id,
+        kind="agreement",
+        title=f"HMIS Partner Agency Agreement {agreement.reference}",
     )
+    agreement.document = document
+    documents.add_version(
+        document,
+        pdf,
+        f"Issued and certified by {lead_agency_name()}",
+        by=admin,
+        transition=transition,
+    )
+    agreement.sent_at = now
+    agreement_requests.ask(agreement, now)
 
 
 def decline(
@@ -331,6 +261,8 @@ def decline(
             reason=why,
         )
         agreement.closed_reason = why
+        signature_requests.end(AGREEMENT.name, agreement.id, at=clock.now())
+        campaign_steps.resolved(agreement, at=clock.now())
         for person in lead.admins():
             outbox.queue(
                 person.email,
@@ -364,6 +296,8 @@ def void(
             reason=why,
         )
         agreement.closed_reason = why
+        signature_requests.end(AGREEMENT.name, agreement.id, at=clock.now())
+        campaign_steps.resolved(agreement, at=clock.now())
         ed = agencies.executive_director(agreement.agency)
         if was_sent and ed is not None:
             outbox.queue(
@@ -415,9 +349,41 @@ def awaiting(user: User) -> list[Awaiting]:
     return items
 
 
+def _expire(agreement: Agreement, row) -> object:
+    """The request's timer: it expires, and its campaign, if any, may be complete."""
+    transition = agreement_requests.expire(agreement, row)
+    campaign_steps.resolved(agreement, at=clock.now())
+    return transition
+
+
 PROCESS = Process(
     machine=AGREEMENT,
     model=Agreement,
+    # A request for the agency's signature counts from its latest invitation.
+    period_start=lambda agreement: agreement.invited_at,
+    # A campaign's agreement expires at the campaign's deadline; others count afresh.
+    period_end=campaign_steps.agreement_period_end,
+    rules={
+        "agreement_signature": RuleSetting(
+            "SIGNATURE_REQUEST",
+            "Request for the agency's signature",
+            counted_from="the invitation to sign",
+            reminder_days="SIGNATURE_REMINDER_DAYS",
+            reminders_after_start=True,
+        )
+    },
+    on_timer=_expire,
+    on_reminder=agreement_requests.remind,
+    signature=SignatureSteps(
+        resend_event="resend",
+        rule="agreement_signature",
+        get=get,
+        ask=agreement_requests.ask,
+        remind=agreement_requests.remind,
+        signing_page=lambda agreement: f"/agreements/{agreement.id}/sign",
+        case_page=lambda agreement: f"/agreements/{agreement.id}",
+        restart=lambda agreement, at: setattr(agreement, "invited_at", at),
+    ),
     documents=("agreement", "certificate"),
     awaiting=awaiting,
 )

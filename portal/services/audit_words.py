@@ -37,6 +37,7 @@ ACTIONS: dict[str, str] = {
     "agency.designate_signer": "Designated who signs for an agency",
     "agency.designate_security_officer": "Designated a security officer",
     "agreement.create": "Started an agreement",
+    "campaign.start": "Started a re-signing campaign",
     "default_notice.give": "Gave a notice of default",
     "termination_notice.give": "Gave a notice of termination",
     "esign.consent": "Agreed to sign electronically",

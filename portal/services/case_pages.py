@@ -13,6 +13,7 @@ from flask import current_app
 PAGES: dict[str, tuple[str, str]] = {
     "agency": ("agencies.show", "agency_id"),
     "agreement": ("agreements.show", "agreement_id"),
+    "amendment": ("amendments.show", "amendment_id"),
     "default_notice": ("default_notices.show", "notice_id"),
     "termination_notice": ("termination_notices.show", "notice_id"),
     "access_request": ("access_requests.show", "request_id"),
@@ -22,6 +23,7 @@ PAGES: dict[str, tuple[str, str]] = {
     "self_assessment": ("recertification.assessment", "assessment_id"),
     "reallocation": ("reallocations.show", "reallocation_id"),
     "monitoring_visit": ("site_visits.show", "visit_id"),
+    "campaign": ("campaigns.show", "campaign_id"),
 }
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import Transition, User
 from portal.processes import Process, registry
-from portal.services import audit, deadlines
+from portal.services import audit, deadlines, signature_requests
 from portal.services.access import SYSTEM, RequestInfo, actor_for
 from portal.services.errors import ServiceError
 from workflows.engine import SYSTEM_ACTOR, Machine, Option, TransitionRefused
@@ -69,7 +69,7 @@ def advance(
         case,
         f"{label}: {getattr(case, 'reference', case.id)}"
         + (f" — {reason.strip()}" if reason else ""),
-        agency_id=case.agency_id,
+        agency_id=getattr(case, "agency_id", None),  # None: a campaign spans agencies
         before={"state": before},
         after={"state": step.target},
         request=request,
@@ -83,6 +83,8 @@ def advance(
         ends = deadlines.Computed(*kept) if kept else None
         deadlines.after_transition(machine, case, step.source, step.target, anchor, ends=ends)
     if machine.state(step.target).terminal:
+        # A case that ended waits for no signature: every link asking for one stops working.
+        signature_requests.end(machine.name, case.id, at=at)
         _close_children(process, case, at=at)
     return transition
 

@@ -88,10 +88,14 @@ def start_timers(
             computed = ends or compute(anchor, rule(timer.rule_name))
         rows.append(_row(machine, case, state, timer.event, timer.rule_name, computed, now))
         for days in current_app.config[declared.reminder_days or "REMINDER_DAYS_BEFORE"]:
-            # "3 days before" on the local calendar: the same wall time, whatever DST does.
-            local_end = computed.due_at.astimezone(tz)
-            remind_at = (local_end - timedelta(days=days)).astimezone(UTC)
-            if remind_at > now:
+            # "3 days before" (or after the start) on the local calendar: the same wall time,
+            # whatever DST does.
+            if declared.reminders_after_start:
+                remind_at = (anchor.astimezone(tz) + timedelta(days=days)).astimezone(UTC)
+            else:
+                local_end = computed.due_at.astimezone(tz)
+                remind_at = (local_end - timedelta(days=days)).astimezone(UTC)
+            if now < remind_at < computed.due_at:
                 row = _row(machine, case, state, REMINDER, timer.rule_name, computed, now)
                 row.due_at = remind_at
                 rows.append(row)

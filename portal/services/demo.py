@@ -22,6 +22,7 @@ from portal.services import (
     agreements,
     auth,
     demo_onboarding,
+    demo_over_time,
     documents,
     setup,
 )
@@ -132,6 +133,9 @@ def play_journey(out: Path) -> list[Path]:
 
     1. River City: agreement sent, signed by the ED, countersigned by SSF (in effect);
        a notice of default is given and cured; then 30 days' notice of termination runs out.
+       Its agreement is amended (the training section), signed by both parties. A new
+       version of the agreement is published and sent to both agencies: Northgate re-signs
+       (its old agreement ends, superseded), River City lets the request expire.
     2. Northgate: agreement in effect; a notice of default lapses uncured and SSF declares
        the agreement terminated.
     Month-long periods pass on the portal's clock (`clock.shifted`), so the later documents
@@ -159,6 +163,11 @@ def play_journey(out: Path) -> list[Path]:
     )
     assessment, separated = _separations_and_assessment(leaver)
     signed = {"password": DEMO_PASSWORD, "intent": True, "consent": True, "request": DEMO_REQUEST}
+    amendment = demo_over_time.amend(admin, signatory, ed, river, signed)
+    superseded = northgate
+    campaign, northgate = demo_over_time.resign(
+        admin, signatory, _user(PARTNERS[1]["ed"][2]), signed
+    )
     handover = _reallocation(admin)
 
     cured = default_notices.give(
@@ -203,13 +212,14 @@ def play_journey(out: Path) -> list[Path]:
         deadlines.sweep()
 
     written = []
-    for agreement in (river, northgate):
+    for agreement in (river, superseded, northgate):
         written += write_documents(db.session.get(Agreement, agreement.id), out)
     written += _write(out, cured.document, f"{cured.reference}-notice-of-default")
     written += _write(out, lapsed.document, f"{lapsed.reference}-notice-of-default")
     written += _write(out, lapsed.declaration, f"{lapsed.reference}-declaration-of-termination")
     written += _write(out, notice.document, f"{notice.reference}-notice-of-termination")
     written += _write(out, handover.document, f"{handover.reference}-hand-over-receipt")
+    written += _write(out, amendment.document, f"{amendment.reference}-amendment")
     newcomer = db.session.get(AccessRequest, newcomer.id)
     written += _write(
         out, newcomer.onboarding.document, f"{newcomer.reference}-hmis-user-agreement"
@@ -220,6 +230,7 @@ def play_journey(out: Path) -> list[Path]:
     written += _write(
         out, assessment.document, f"security-self-assessment-{assessment.year}-northgate"
     )
+    written.append(demo_over_time.write_campaign(db.session.get(type(campaign), campaign.id), out))
     report = out / "separations.txt"
     report.write_text(
         "".join(

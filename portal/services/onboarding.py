@@ -15,10 +15,17 @@ from sqlalchemy.orm import joinedload
 
 from portal import clock
 from portal.extensions import db
-from portal.models import Onboarding, User
+from portal.models import Deadline, Onboarding, User
 from portal.notify import outbox
-from portal.processes import Awaiting, Process, RuleSetting
-from portal.services import auth, cases, deadlines, links, security_officers
+from portal.processes import Awaiting, Process, RuleSetting, SignatureSteps
+from portal.services import (
+    auth,
+    cases,
+    deadlines,
+    links,
+    security_officers,
+    signature_requests,
+)
 from portal.services.access import SYSTEM, RequestInfo, is_lead_staff, require_agency_visible
 from portal.services.errors import NotFound, ServiceError
 from portal.services.lead import lead_agency_name
@@ -118,12 +125,13 @@ def start(request_row, requester: User, *, request: RequestInfo) -> Onboarding:
     person = request_row.user
     if person.password_hash:
         advance(onboarding, "accept_invitation", person, at=now, request=SYSTEM)
+        link = signature_requests.send(ONBOARDING.name, onboarding, person, at=now)
         outbox.queue(
             person.email,
             "Your HMIS access: sign the HMIS User Agreement",
             f"Hello {person.name},\n\n{requester.name} requested HMIS access for you at "
             f"{request_row.agency.legal_name}. Your next step is to read and sign the HMIS "
-            f"User Agreement:\n{links.page(f'/onboarding/{onboarding.id}')}\n",
+            f"User Agreement:\n{link}\n",
         )
     else:
         _send_invitation(onboarding, requester)
@@ -148,7 +156,10 @@ def accept_invitation(token: str, password: str, confirm: str, request: RequestI
         user = auth.redeem_invitation(token, password, confirm, request)
         onboarding = of_user(user)
         if onboarding is not None and onboarding.state == "invited":
-            advance(onboarding, "accept_invitation", user, at=clock.now(), request=request)
+            now = clock.now()
+            advance(onboarding, "accept_invitation", user, at=now, request=request)
+            # The person goes straight to the agreement; the link is for the reminders.
+            signature_requests.send(ONBOARDING.name, onboarding, user, at=now)
     return user
 
 
@@ -204,9 +215,12 @@ def refusal_to_train(user: User) -> str | None:
 
 
 def _timer(onboarding: Onboarding, row):
-    transition = advance(onboarding, row.event, None, at=clock.now(), request=SYSTEM)
+    now = clock.now()
+    transition = advance(onboarding, row.event, None, at=now, request=SYSTEM)
     request_row = onboarding.request
-    if row.event == "invitation_expires":
+    if row.event == "signature_expires":
+        _signature_expired(onboarding, now)
+    elif row.event == "invitation_expires":
         subject = f"Invitation expired: {onboarding.user.name} ({request_row.reference})"
         body = (
             f"The invitation sent to {onboarding.user.name} for HMIS access expired unused. "
@@ -225,6 +239,9 @@ def _timer(onboarding: Onboarding, row):
 
 
 def _remind(onboarding: Onboarding, row) -> None:
+    if row.state == "signing":
+        remind_to_sign(onboarding, row)
+        return
     what = "invitation" if row.state == "invited" else "window to complete your training"
     outbox.queue(
         onboarding.user.email,
@@ -232,6 +249,60 @@ def _remind(onboarding: Onboarding, row) -> None:
         f"Hello {onboarding.user.name},\n\nYour {what} ends {row.rule_text}.\n"
         f"{links.page(f'/onboarding/{onboarding.id}')}\n",
     )
+
+
+# -- the request to sign the HMIS User Agreement ------------------------------------------
+
+
+def ask_to_sign(onboarding: Onboarding, at: datetime) -> None:
+    """A new link for the new user to sign (a resend); older links stop working."""
+    link = signature_requests.send(ONBOARDING.name, onboarding, onboarding.user, at=at)
+    _mail_link(onboarding, link, expires="")
+
+
+def remind_to_sign(onboarding: Onboarding, row: Deadline | None) -> None:
+    """A reminder to sign (3, 7 and 14 days after the request, by default, or one a lead
+    admin sent now, `row` None): the new user gets their current link again."""
+    now = clock.now()
+    if row is None:
+        row = next(iter(deadlines.pending_for(ONBOARDING.name, onboarding.id)), None)
+    for request_row in signature_requests.live(ONBOARDING.name, onboarding.id):
+        signature_requests.reminded(request_row, at=now)
+        link = signature_requests.link_of(request_row)
+        _mail_link(onboarding, link, expires=row.rule_text if row is not None else "")
+
+
+def _mail_link(onboarding: Onboarding, link: str, *, expires: str) -> None:
+    person = onboarding.user
+    ask = (
+        f"Your next step for your HMIS access at {onboarding.request.agency.legal_name} is to "
+        f"read and sign the HMIS User Agreement."
+    )
+    subject = "Your HMIS access: sign the HMIS User Agreement"
+    if expires:
+        subject, ask = "Reminder: " + subject, f"A reminder: {ask} The request expires {expires}."
+    outbox.queue(person.email, subject, f"Hello {person.name},\n\n{ask}\n\n{link}\n")
+
+
+def _signature_expired(onboarding: Onboarding, now: datetime) -> None:
+    """The links stop working; the new user and the agency's managers are told, and the
+    managers (or the lead agency) may send a new link."""
+    signature_requests.end(ONBOARDING.name, onboarding.id, at=now)
+    person = onboarding.user
+    page = links.page(f"/onboarding/{onboarding.id}")
+    outbox.queue(
+        person.email,
+        "Your request to sign the HMIS User Agreement expired",
+        f"Hello {person.name},\n\nThe request to sign your HMIS User Agreement expired "
+        f"unsigned. Ask your agency for a new link.\n",
+    )
+    for contact in _agency_contacts(onboarding):
+        outbox.queue(
+            contact.email,
+            f"Unsigned: {person.name}'s HMIS User Agreement ({onboarding.reference})",
+            f"{person.name} did not sign the HMIS User Agreement in time. Send a new link to "
+            f"sign here:\n{page}\n",
+        )
 
 
 def _agency_contacts(onboarding: Onboarding) -> list[User]:
@@ -250,7 +321,7 @@ def _agency_contacts(onboarding: Onboarding) -> list[User]:
 # a training window that passed. "invited" waits on the new user, who cannot sign in yet:
 # the e-mail is their reminder.
 _NEW_USER_STATES = ("signing", "training")
-_MANAGER_STATES = ("approval", "invitation_expired")
+_MANAGER_STATES = ("approval", "invitation_expired", "signature_expired")
 _ADMIN_STATES = ("training_overdue",)
 
 
@@ -296,6 +367,7 @@ def _awaiting_title(onboarding: Onboarding, user: User) -> str:
     return {
         "approval": f"Approve the HMIS User Agreement of {name}",
         "invitation_expired": f"Send {name} a new invitation: the last one expired",
+        "signature_expired": f"Send {name} a new link to sign: the request expired",
         "training_overdue": f"Training window passed for {name}: reopen it or withdraw",
     }[onboarding.state]
 
@@ -317,6 +389,13 @@ PROCESS = Process(
         "training_window": RuleSetting(
             "TRAINING_WINDOW", "Training window", counted_from="the training window opened"
         ),
+        "user_agreement_signature": RuleSetting(
+            "SIGNATURE_REQUEST",
+            "Request to sign the HMIS User Agreement",
+            counted_from="the request to sign",
+            reminder_days="SIGNATURE_REMINDER_DAYS",
+            reminders_after_start=True,
+        ),
     },
     on_timer=_timer,
     on_reminder=_remind,
@@ -325,4 +404,13 @@ PROCESS = Process(
     parent_key="access_request_id",
     on_parent_end="request_ended",
     awaiting=awaiting,
+    signature=SignatureSteps(
+        resend_event="resend_user_agreement",
+        rule="user_agreement_signature",
+        get=get,
+        ask=ask_to_sign,
+        remind=remind_to_sign,
+        signing_page=lambda onboarding: f"/onboarding/{onboarding.id}#h-sign",
+        case_page=lambda onboarding: f"/onboarding/{onboarding.id}",
+    ),
 )

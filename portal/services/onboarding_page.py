@@ -73,7 +73,10 @@ def _deadline(row: Onboarding) -> tuple[Deadline | None, str]:
     if not pending:
         return None, ""
     first = pending[0]
-    what = "The invitation expires" if first.state == "invited" else "The training window ends"
+    what = {
+        "invited": "The invitation expires",
+        "signing": "The request to sign the user agreement expires",
+    }.get(first.state, "The training window ends")
     return first, f"{what} {local_datetime(first.due_at)} ({first.rule_text})."
 
 

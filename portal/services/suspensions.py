@@ -12,7 +12,7 @@ from portal.extensions import db
 from portal.models import Agency, User
 from portal.models.remedies import Suspension
 from portal.processes import Awaiting, Process
-from portal.services import agencies, audit, cases, revocation, standing
+from portal.services import agencies, audit, cases, form_keys, revocation, standing
 from portal.services import awaiting as waits
 from portal.services.access import RequestInfo, require_role
 from portal.services.errors import NotFound, ServiceError
@@ -20,6 +20,8 @@ from portal.services.next_steps import NextSteps, for_case, state_of
 from portal.services.unit import unit_of_work
 from portal.services.validation import clean_text
 from workflows.suspension import SUSPENSION
+
+ONLY_ADMINS = "Only a lead agency HMIS admin can suspend access."
 
 
 def for_agency(agency_id: int) -> list[Suspension]:
@@ -87,10 +89,34 @@ def of_agency(viewer: User, agency: Agency) -> AgencySuspensions:
     return shown
 
 
+def _suspended_with(admin: User, agency_id: int, key: str) -> Suspension | None:
+    """The suspension an earlier submission of the same form made (its one-time key), if
+    any. Only the admin who sent that form, for that agency, sends it again: any other use
+    is refused."""
+    require_role(admin, "ssf_admin", message=ONLY_ADMINS)
+    suspension = db.session.scalar(select(Suspension).where(Suspension.form_key == key))
+    if suspension is not None and (suspension.started_by_id, suspension.agency_id) != (
+        admin.id,
+        agency_id,
+    ):
+        raise ServiceError(form_keys.USED)
+    return suspension
+
+
+@form_keys.one_per_key(_suspended_with)
 def suspend(
-    admin: User, agency_id: int, *, user_id: int | None, reason: str, request: RequestInfo
+    admin: User,
+    agency_id: int,
+    *,
+    user_id: int | None,
+    reason: str,
+    request: RequestInfo,
+    form_key: str | None = None,
 ) -> Suspension:
-    require_role(admin, "ssf_admin", message="Only a lead agency HMIS admin can suspend access.")
+    """Suspends the agency, or one of its people. `form_key` is the suspending form's one-time
+    key: sent again, even at the same moment, it returns the suspension it made,
+    `already_given`, and nothing is ended, held or recorded twice (see form_keys)."""
+    require_role(admin, "ssf_admin", message=ONLY_ADMINS)
     with unit_of_work():
         agency = agencies.get(admin, agency_id)
         if agency.is_lead:
@@ -113,7 +139,11 @@ def suspend(
             started_at=now,
             started_by_id=admin.id,
             state="suspended",
+            form_key=form_key,
         )
+        # form_keys' flag, as DefaultNotice.already_given (not stored); set here while the
+        # model has no class default for it.
+        suspension.already_given = False  # type: ignore[attr-defined]
         db.session.add(suspension)
         db.session.flush()
         cases.record_creation(SUSPENSION, suspension, admin, at=now, request=request)

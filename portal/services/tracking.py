@@ -29,7 +29,7 @@ from portal.models import (
     TerminationNotice,
     User,
 )
-from portal.models.agreements import OPEN_STATES
+from portal.models.agreements import PENDING_STATES
 from portal.processes import registry
 from portal.services.access import is_lead_staff, require_agency_visible
 from portal.services.case_pages import case_url
@@ -57,8 +57,20 @@ def _grp(due, now: datetime):
 
 
 def _agencies(now: datetime) -> Select:
-    """Each partner agency with its open agreement (or none)."""
+    """Each partner agency with its open agreement (or none): the one in effect, else the
+    one on its way. During a re-signing campaign an agency has both; it is listed once, by
+    the agreement that binds it (the campaign's page follows the new one)."""
     agreement = aliased(Agreement)
+    effective = aliased(Agreement)
+    has_effective = (
+        select(effective.id)
+        .where(effective.agency_id == Agency.id, effective.state == "effective")
+        .exists()
+    )
+    binding = or_(
+        agreement.state == "effective",
+        and_(agreement.state.in_(PENDING_STATES), ~has_effective),
+    )
     return (
         select(
             Agency.id.label("key"),
@@ -69,9 +81,7 @@ def _agencies(now: datetime) -> Select:
             Agency.created_at.label("at"),
             literal(UNDATED).label("grp"),
         )
-        .outerjoin(
-            agreement, and_(agreement.agency_id == Agency.id, agreement.state.in_(OPEN_STATES))
-        )
+        .outerjoin(agreement, and_(agreement.agency_id == Agency.id, binding))
         .where(Agency.is_lead.is_(False))
     )
 

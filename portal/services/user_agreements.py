@@ -22,6 +22,7 @@ from portal.services import (
     links,
     onboarding,
     security_officers,
+    signature_requests,
     signing,
     templates,
     training_progress,
@@ -206,6 +207,7 @@ def sign(
             request,
         )
         row.user_signed_at = now
+        signature_requests.signed(onboarding.ONBOARDING.name, row.id, user, at=now)
         _ask_to_approve(row, user)
     return row
 

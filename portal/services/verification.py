@@ -20,7 +20,7 @@ from portal import runtime
 from portal.documents.issuance import IssuedCertificate, Revocation
 from portal.documents.verify import SignatureReport
 from portal.extensions import db
-from portal.models import Agreement, CertificateRevocation, DocumentVersion, SigningIdentity
+from portal.models import CertificateRevocation, DocumentVersion, SigningIdentity
 from portal.processes import registry
 from portal.services import documents
 from portal.services.next_steps import state_of
@@ -71,8 +71,7 @@ def verify(data: bytes) -> Verification:
         case = db.session.get(registry().get(doc.case_type).model, doc.case_id)
         if case is not None:
             status = state_of(case).label
-            if isinstance(case, Agreement):
-                reference = case.reference
+            reference = getattr(case, "reference", None) or reference
         match = RecordMatch(version, reference, status, version.seq == len(doc.versions))
     issued = issued_certificates(report.signatures)
     judgement = judge(report, on_record=match is not None, issued=issued)

@@ -54,6 +54,7 @@ log = logging.getLogger("portal.webhooks")
 # Every event an endpoint may subscribe to, with its words for the registration form.
 EVENTS: dict[str, str] = {
     "agreement.effective": "An agreement took effect (both parties signed)",
+    "amendment.effective": "An amendment to an agreement took effect (both parties signed)",
     "notice.given": "A notice of default or of termination was given",
     "cure.lapsed": "A cure period ended without an accepted cure",
     "account.issued": "An HMIS account was issued",

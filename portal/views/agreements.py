@@ -1,12 +1,21 @@
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from forms.agreements import ActionForm, ReasonForm, SignForm
-from portal.services import agreement_signatures, agreements, next_steps, notice_steps
+from portal.services import (
+    agreement_signatures,
+    agreements,
+    amendments,
+    next_steps,
+    notice_steps,
+    signature_followup,
+)
 from portal.services.errors import ServiceError
 from portal.views import pictures
+from portal.views.amendments import amend_label
 from portal.views.common import cursor_args, refuse, request_info, version_of
 from workflows.agreement import AGREEMENT
+from workflows.amendment import AMENDMENT
 
 bp = Blueprint("agreements", __name__, url_prefix="/agreements")
 
@@ -48,8 +57,13 @@ def show(agreement_id: int):
         steps=agreements.next_steps(agreement, current_user),
         **pictures.history_and_diagram(AGREEMENT, agreement.id, agreement.state),
         remedies=notice_steps.on_agreement(current_user, agreement),
+        amendments=amendments.for_agreement(current_user, agreement.id),
+        in_force=amendments.in_force(agreement),
+        amendment_machine=AMENDMENT,
+        amend_label=amend_label(current_user, agreement),
         action_form=ActionForm(lock_version=agreement.lock_version),
         reason_form=ReasonForm(lock_version=agreement.lock_version),
+        signature_panel=signature_followup.panel(current_user, AGREEMENT.name, agreement),
     )
 
 
@@ -77,6 +91,8 @@ def sign(agreement_id: int):
     except ServiceError as err:
         refuse(err)
         return redirect(url_for("home.index"))
+    if request.method == "GET" and view.may_sign:
+        signature_followup.opened(current_user, AGREEMENT.name, agreement_id)  # first view
     form = SignForm(lock_version=view.agreement.lock_version)
     if form.validate_on_submit():
         act = (
@@ -99,7 +115,8 @@ def sign(agreement_id: int):
         else:
             flash("Signed. Thank you.", "success")
             return redirect(url_for("agreements.show", agreement_id=agreement_id))
-    return render_template("agreements/sign.html", view=view, form=form)
+    expiry = signature_followup.expiry(AGREEMENT.name, view.agreement)
+    return render_template("agreements/sign.html", view=view, form=form, expiry=expiry)
 
 
 @bp.post("/<int:agreement_id>/<any(decline, void):action>")

@@ -10,7 +10,13 @@ from forms.onboarding import (
     ReopenTrainingForm,
     SignUserAgreementForm,
 )
-from portal.services import onboarding, onboarding_page, participation, user_agreements
+from portal.services import (
+    onboarding,
+    onboarding_page,
+    participation,
+    signature_followup,
+    user_agreements,
+)
 from portal.services.errors import ServiceError
 from portal.views import auth as auth_views
 from portal.views import pictures
@@ -28,6 +34,9 @@ def show(onboarding_id: int):
     except ServiceError as err:
         refuse(err)
         return redirect(url_for("home.index"))
+    ob = view.onboarding
+    if ob.state == "signing" and ob.user_id == current_user.id:
+        signature_followup.opened(current_user, ONBOARDING.name, ob.id)  # the first view
     return render_template(
         "onboarding/show.html",
         view=view,
@@ -38,6 +47,8 @@ def show(onboarding_id: int):
         approve_form=ApproveUserAgreementForm(),
         button_form=ButtonForm(),
         reopen_form=ReopenTrainingForm(),
+        signature_panel=signature_followup.panel(current_user, ONBOARDING.name, ob),
+        expiry=signature_followup.expiry(ONBOARDING.name, ob),
     )
 
 

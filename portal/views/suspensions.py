@@ -30,7 +30,11 @@ def suspend(agency_id: int):
     # Whose access is checked by the service (a person of this agency); any id may be asked.
     form.person.validate_choice = False
     if not form.validate_on_submit():
-        flash("Give the reason for the suspension.", "danger")
+        # A page from before the form had a key is asked to reload (form_keys.MISSING).
+        problems = list(form.form_key.errors)
+        if form.reason.errors or not problems:
+            problems.insert(0, "Give the reason for the suspension.")
+        flash(" ".join(problems), "danger")
         return redirect(url_for("agencies.show", agency_id=agency_id))
     raw = form.person.data or ""
     try:
@@ -40,12 +44,16 @@ def suspend(agency_id: int):
             user_id=int(raw) if raw.isdigit() else None,
             reason=form.reason.data,
             request=request_info(),
+            form_key=form.form_key.data,
         )
     except ServiceError as err:
         refuse(err)
     else:
         whom = suspension.user.name if suspension.user else suspension.agency.legal_name
-        flash(f"Suspended: {whom}. They cannot log in or sign until it is lifted.", "warning")
+        if getattr(suspension, "already_given", False):  # the same form sent again
+            flash(f"{whom} was already suspended with this form; nothing was done again.", "info")
+        else:
+            flash(f"Suspended: {whom}. They cannot log in or sign until it is lifted.", "warning")
     return redirect(url_for("agencies.show", agency_id=agency_id))
 
 

@@ -107,8 +107,9 @@ def _nssdb(tmp_path: Path, root: Path) -> str:
 def test_demo_writes_every_pdf_and_the_root(demo_out):
     names = sorted(p.name for p in demo_out.iterdir())
     assert "root-ca.pem" in names
-    assert len([n for n in names if "-agreement-v" in n]) == 6  # two agreements, 3 versions each
-    assert len([n for n in names if "-certificate-v" in n]) == 2
+    # River City's agreement, Northgate's first and the one that superseded it: 3 versions each.
+    assert len([n for n in names if "-agreement-v" in n]) == 9
+    assert len([n for n in names if "-certificate-v" in n]) == 3
     assert len([n for n in names if n.endswith("-notice-of-default.pdf")]) == 2
     assert len([n for n in names if n.endswith("-declaration-of-termination.pdf")]) == 1
     assert len([n for n in names if n.endswith("-notice-of-termination.pdf")]) == 1
@@ -336,3 +337,43 @@ def test_every_demo_pdf_validates_five_years_from_now_under_ades(demo_out):
         assert all(line.endswith(":VALID") for line in lines), (pdf.name, lines)
         checked += 1
     assert checked >= 16
+
+
+def test_the_demo_amendment_carries_the_certification_and_both_parties_signatures(
+    demo_out, tmp_path
+):
+    from asn1crypto import pem, x509
+
+    from portal.documents.verify import verify_pdf
+
+    [amendment] = demo_out.glob("AMD-*-amendment.pdf")
+    _, _, der = pem.unarmor((demo_out / "root-ca.pem").read_bytes())
+    report = verify_pdf(amendment.read_bytes(), [x509.Certificate.load(der)])
+    assert len(report.signatures) == 3
+    assert report.signatures[0].is_certification
+    assert all(
+        s.intact and s.valid and s.trusted and s.modifications_permitted for s in report.signatures
+    )
+    nss = _nssdb(tmp_path, demo_out / "root-ca.pem")
+    out = subprocess.run(
+        ["pdfsig", "-no-ocsp", "-nssdir", nss, str(amendment)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    assert out.count("Signature Validation: Signature is Valid.") == 3, out
+    assert out.count("Certificate Validation: Certificate is Trusted.") == 3, out
+    text = subprocess.run(["pdftotext", str(amendment), "-"], capture_output=True, text=True)
+    assert "V.D (Training)" in text.stdout
+
+
+def test_the_demo_campaign_has_one_agency_re_sign_and_one_let_it_expire(demo_out):
+    [report] = demo_out.glob("*-campaign.txt")
+    lines = report.read_text().splitlines()
+    assert lines[0].endswith("Completed"), lines
+    northgate = next(line for line in lines if line.startswith("Northgate"))
+    river = next(line for line in lines if line.startswith("River City"))
+    # Northgate's old agreement ended superseded (its new one was later terminated in the
+    # story); River City's request expired and its old agreement stayed in effect.
+    assert "Superseded" in northgate, northgate
+    assert "Expired unsigned" in river, river

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 import time_machine
 
 from portal.models import Transition
-from portal.services import agreement_signatures, cases, documents
+from portal.services import agreement_signatures, cases, documents, signature_requests
 from tests.conftest import PASSWORD
 from tests.services.helpers import REQ, agency_signed, effective, sent_agreement
 
@@ -21,7 +21,10 @@ def test_send_certifies_the_pdf_and_asks_the_ed_to_sign(app, cast, mailbox):
     mailbox.deliver()
     [mail] = mailbox.to("ed@hope.test")
     assert agreement.reference in mail["Subject"]
-    assert f"/agreements/{agreement.id}/sign" in mail.get_content()
+    # The link is the signature request's own (a resend replaces it), leading to the page.
+    assert "/sign/" in mail.get_content()
+    [request_row] = signature_requests.live("agreement", agreement.id)
+    assert request_row.signer.email == "ed@hope.test" and request_row.opened_at is None
 
 
 def test_new_ed_gets_an_invitation_that_leads_to_the_agreement(app, cast, mailbox):
@@ -34,7 +37,8 @@ def test_new_ed_gets_an_invitation_that_leads_to_the_agreement(app, cast, mailbo
     [mail] = mailbox.to("ed@hope.test")
     body = mail.get_content()
     assert "Set your" in mail["Subject"]
-    assert "/invitation/" in body and f"agreements/{agreement.id}/sign" in body
+    assert "/invitation/" in body and "/sign/" in body
+    assert signature_requests.live("agreement", agreement.id)
 
 
 def test_both_signatures_make_it_effective_on_the_later_date(app, cast, mailbox):

@@ -224,4 +224,9 @@ def test_the_designated_representative_is_asked_to_sign_too(app, cast, mailbox):
     mailbox.deliver()
     assert mailbox.to("ed@hope.test")
     [invite] = mailbox.to("rep@hope.test")  # no password yet: an invitation to the agreement
-    assert f"agreements/{agreement.id}/sign" in invite.get_content()
+    assert "/sign/" in invite.get_content()
+    # Each of the two is asked with a link of their own.
+    from portal.services import signature_requests
+
+    asked = {row.signer.email for row in signature_requests.live("agreement", agreement.id)}
+    assert asked == {"ed@hope.test", "rep@hope.test"}

@@ -7,16 +7,17 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal import clock
 from portal.extensions import db
-from portal.models import AuditEvent
+from portal.models import AuditEvent, OutboxMessage, User
 from portal.models.integrations import ApiToken
-from portal.services import api_tokens, suspensions
-from portal.services.errors import NotFound, ServiceError
+from portal.services import api_token_admin, api_tokens, suspensions
+from portal.services.errors import Forbidden, NotFound, ServiceError
 from portal.services.timefmt import local_date
 from tests.services.helpers import REQ
+from tests.services.test_notice_form_keys import race
 
 
 def test_a_token_is_shown_once_and_kept_only_as_its_hash(app, cast):
@@ -123,3 +124,100 @@ def test_names_and_scopes_are_checked(app, cast):
     with pytest.raises(ServiceError, match="read"):
         api_tokens.create(cast.ed, name="A", scope="admin", request=REQ)
     assert db.session.scalars(select(ApiToken)).all() == []
+
+
+# --- the lead agency's HMIS admins: everyone's tokens ------------------------------------------
+
+
+def _mails_to(address: str) -> list[OutboxMessage]:
+    query = select(OutboxMessage).where(OutboxMessage.to_addr == address)
+    return list(db.session.scalars(query))
+
+
+def test_an_admin_sees_everyones_tokens_without_their_secrets(app, cast):
+    mine = api_tokens.create(cast.ed, name="Sync", scope="write", request=REQ)
+    theirs = api_tokens.create(cast.other_ed, name="Report", scope="read", request=REQ)
+    page = api_token_admin.tokens(cast.admin)
+    assert [(r.token.id, r.owner.id, r.state) for r in page.items] == [
+        (theirs.token.id, cast.other_ed.id, "active"),
+        (mine.token.id, cast.ed.id, "active"),
+    ]
+    assert page.items[1].owner.agency.legal_name == cast.agency.legal_name
+    # Keyset pages: one a page, newest first, and back.
+    first = api_token_admin.tokens(cast.admin, per_page=1)
+    second = api_token_admin.tokens(cast.admin, after=first.older, per_page=1)
+    assert [r.token.id for r in first.items + second.items] == [theirs.token.id, mine.token.id]
+    assert not second.has_older and second.newer == mine.token.id
+    back = api_token_admin.tokens(cast.admin, before=second.newer, per_page=1)
+    assert [r.token.id for r in back.items] == [theirs.token.id]
+
+
+@pytest.mark.parametrize("who", ["ed", "officer", "other_ed", "signatory", "auditor"])
+def test_only_lead_admins_see_or_revoke_others_tokens(app, cast, who):
+    issued = api_tokens.create(cast.ed, name="Sync", scope="write", request=REQ)
+    person = getattr(cast, who)
+    with pytest.raises(Forbidden):
+        api_token_admin.tokens(person)
+    with pytest.raises(Forbidden):
+        api_token_admin.revoke(person, issued.token.id, reason="Mine now", request=REQ)
+    assert api_tokens.authenticate(issued.secret)[0].id == cast.ed.id  # still works
+    assert _mails_to(cast.ed.email) == []
+
+
+def test_an_admin_revokes_anothers_token_with_a_reason_once(app, cast):
+    issued = api_tokens.create(cast.ed, name="Old laptop", scope="read", request=REQ)
+    with pytest.raises(ServiceError, match="Reason is required"):
+        api_token_admin.revoke(cast.admin, issued.token.id, reason="  ", request=REQ)
+    with pytest.raises(NotFound):
+        api_token_admin.revoke(cast.admin, issued.token.id + 99, reason="Lost", request=REQ)
+    with pytest.raises(NotFound):
+        api_token_admin.revoke(cast.admin, 2**63 + 1, reason="Lost", request=REQ)
+    api_tokens.authenticate(issued.secret)
+
+    done = api_token_admin.revoke(
+        cast.admin, issued.token.id, reason="Laptop reported stolen", request=REQ
+    )
+    assert not done.already and done.owner_told and done.owner.id == cast.ed.id
+    with pytest.raises(api_tokens.Refused, match="revoked"):
+        api_tokens.authenticate(issued.secret)
+    [event] = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "api_token.revoke")
+    ).all()
+    assert event.actor_id == cast.admin.id and event.agency_id == cast.agency.id
+    assert "Laptop reported stolen" in event.summary and event.after["reason"]
+    assert issued.secret not in f"{event.summary}{event.after}"
+    [mail] = _mails_to(cast.ed.email)
+    assert "revoked" in mail.subject and cast.admin.name in mail.body
+    assert "Laptop reported stolen" in mail.body and issued.token.prefix in mail.body
+    assert issued.secret not in mail.body
+
+    # The same form again, or the owner revoking too: nothing new recorded or mailed.
+    again = api_token_admin.revoke(cast.admin, issued.token.id, reason="Again", request=REQ)
+    assert again.already and not again.owner_told
+    api_tokens.revoke(cast.ed, issued.token.id, request=REQ)
+    count = select(func.count()).select_from(AuditEvent)
+    assert db.session.scalar(count.where(AuditEvent.action == "api_token.revoke")) == 1
+    assert len(_mails_to(cast.ed.email)) == 1
+
+
+def test_an_admin_revoking_their_own_token_is_not_mailed(app, cast):
+    issued = api_tokens.create(cast.admin, name="Mine", scope="write", request=REQ)
+    done = api_token_admin.revoke(cast.admin, issued.token.id, reason="Rotated", request=REQ)
+    assert not done.already and not done.owner_told
+    assert _mails_to(cast.admin.email) == []
+
+
+def test_two_revocations_at_once_record_and_mail_once(app, cast):
+    issued = api_tokens.create(cast.ed, name="Sync", scope="write", request=REQ)
+    db.session.commit()
+    admin_id, token_id = cast.admin.id, issued.token.id
+
+    def revoke_it():
+        admin = db.session.get(User, admin_id)
+        return api_token_admin.revoke(admin, token_id, reason="Leaked", request=REQ).already
+
+    assert sorted(race(app, 2, revoke_it), key=str) == [False, True]
+    db.session.expire_all()
+    count = select(func.count()).select_from(AuditEvent)
+    assert db.session.scalar(count.where(AuditEvent.action == "api_token.revoke")) == 1
+    assert len(_mails_to(cast.ed.email)) == 1

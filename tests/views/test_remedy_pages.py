@@ -379,6 +379,7 @@ def test_admin_suspends_a_person_then_the_agency_and_lifts(client, app, cast, au
         f"/agencies/{cast.agency.id}/suspensions",
         data={
             "csrf_token": csrf_token(page),
+            "form_key": form_key(page),
             "person": str(cast.officer.id),
             "reason": "Shared a password.",
         },
@@ -389,9 +390,15 @@ def test_admin_suspends_a_person_then_the_agency_and_lifts(client, app, cast, au
     assert "Shared a password." in shown
     assert standing.active_for_user(cast.officer) is not None
 
+    again = client.get(f"/agencies/{cast.agency.id}")  # the page anew: a new form key
     client.post(
         f"/agencies/{cast.agency.id}/suspensions",
-        data={"csrf_token": csrf_token(page), "person": "", "reason": "Data breach reported."},
+        data={
+            "csrf_token": csrf_token(page),
+            "form_key": form_key(again),
+            "person": "",
+            "reason": "Data breach reported.",
+        },
     )
     shown = html(client.get(f"/agencies/{cast.agency.id}"))
     assert re.search(
@@ -417,7 +424,12 @@ def test_only_ssf_admins_suspend(client, app, cast, auth):
     assert "Suspend access" not in html(page)
     refused = client.post(
         f"/agencies/{cast.agency.id}/suspensions",
-        data={"csrf_token": csrf_token(page), "person": str(cast.officer.id), "reason": "Mine"},
+        data={
+            "csrf_token": csrf_token(page),
+            "form_key": "k" * 32,  # a well-formed key: the refusal is the role's
+            "person": str(cast.officer.id),
+            "reason": "Mine",
+        },
         follow_redirects=True,
     )
     assert "Only a lead agency HMIS admin can suspend access." in html(refused)

@@ -8,7 +8,7 @@ import pytest
 
 from tests.workflows.people import PORTAL_WORDS, portal_only
 from workflows.agreement import AGREEMENT
-from workflows.engine import SYSTEM_ACTOR, Actor, TransitionRefused
+from workflows.engine import SYSTEM_ACTOR, Actor, Timer, TransitionRefused
 
 AT = datetime(2026, 11, 24, 17, 0, tzinfo=UTC)
 
@@ -19,6 +19,9 @@ SOURCES = {
     "agency_declines": {"sent"},
     "lead_countersigns": {"agency_signed"},
     "void": {"draft", "sent", "agency_signed"},
+    "resend": {"sent"},
+    "expire": {"sent"},
+    "supersede": {"effective"},
     "terminate": {"effective"},
 }
 TARGET = {
@@ -27,6 +30,9 @@ TARGET = {
     "agency_declines": "declined",
     "lead_countersigns": "effective",
     "void": "voided",
+    "resend": "sent",
+    "expire": "expired",
+    "supersede": "superseded",
     "terminate": "terminated",
 }
 AGENCY_PEOPLE = {"agency_ed", "agency_security_officer", "agency_user"}
@@ -49,10 +55,23 @@ WHO = {
         "Only a lead agency signatory may countersign the agreement.",
     ),
     "void": ({"ssf_admin"}, "Only a lead agency HMIS admin may void the agreement."),
+    "resend": ({"ssf_admin"}, "Only a lead agency HMIS admin may send the invitation again."),
+    "expire": ({"system"}, portal_only("Expire the request")),
+    "supersede": ({"system"}, portal_only("Supersede the agreement")),
     "terminate": ({"system"}, portal_only("Terminate the agreement")),
 }
 NEEDS_REASON = {"agency_declines", "void"}
-STATES = ["draft", "sent", "agency_signed", "effective", "declined", "voided", "terminated"]
+STATES = [
+    "draft",
+    "sent",
+    "agency_signed",
+    "effective",
+    "declined",
+    "voided",
+    "expired",
+    "superseded",
+    "terminated",
+]
 STATE_LABELS = {
     "draft": "Draft",
     "sent": "Awaiting the executive director's signature",
@@ -60,8 +79,12 @@ STATE_LABELS = {
     "effective": "In effect",
     "declined": "Declined by the agency",
     "voided": "Voided by the lead agency",
+    "expired": "Expired unsigned",
+    "superseded": "Superseded",
     "terminated": "Terminated",
 }
+# The one timed state: a request for the agency's signature expires unsigned.
+EXPIRY = Timer("sent", "expire", "agreement_signature")
 SIDE_OF = {
     "ssf_admin": "lead",
     "ssf_signatory": "lead",
@@ -96,7 +119,13 @@ def actor(role: str) -> Actor:
 
 def test_declaration_matches_the_brief() -> None:
     assert [s.name for s in AGREEMENT.states] == STATES
-    assert {s.name for s in AGREEMENT.states if s.terminal} == {"declined", "voided", "terminated"}
+    assert {s.name for s in AGREEMENT.states if s.terminal} == {
+        "declined",
+        "voided",
+        "expired",
+        "superseded",
+        "terminated",
+    }
     assert AGREEMENT.initial == "draft"
     assert [e.name for e in AGREEMENT.events] == list(SOURCES)
     for e in AGREEMENT.events:
@@ -128,7 +157,8 @@ def test_every_state_event_and_role(state: str, event: str, role: str) -> None:
         step = fire()
         assert (step.event, step.source, step.target) == (event, state, TARGET[event])
         assert step.reason == reason and step.at == AT and step.actor == actor(role)
-        assert step.start_timers == () and step.cancel_timers_for_state is None
+        assert step.start_timers == ((EXPIRY,) if TARGET[event] == "sent" else ())
+        assert step.cancel_timers_for_state == ("sent" if state == "sent" else None)
 
 
 @pytest.mark.parametrize("role", list(SIDE_OF))
@@ -146,7 +176,7 @@ def test_options_list_every_event_leaving_with_why(state: str, role: str) -> Non
 
 
 def test_terminal_states_offer_nothing() -> None:
-    for state in ("declined", "voided", "terminated"):
+    for state in ("declined", "voided", "expired", "superseded", "terminated"):
         assert AGREEMENT.options(state, actor("ssf_admin"), GOOD) == []
 
 
@@ -169,7 +199,7 @@ def test_only_the_authorized_signer_among_agency_people_may_sign(role: str) -> N
     with pytest.raises(TransitionRefused) as refused:
         AGREEMENT.fire("sent", "agency_signs", actor(role), ctx, at=AT)
     assert str(refused.value) == SIGNER_REASON
-    signs, declines, _void = AGREEMENT.options("sent", actor(role), ctx)
+    signs, declines, _void, _resend, _expire = AGREEMENT.options("sent", actor(role), ctx)
     assert (signs.allowed, signs.reason) == (False, SIGNER_REASON)
     assert (declines.allowed, declines.reason) == (False, SIGNER_REASON)
 
@@ -282,7 +312,11 @@ def test_naive_time_is_refused() -> None:
 def test_a_person_cannot_terminate_the_agreement_but_the_portal_can() -> None:
     terminate = AGREEMENT.event("terminate")
     assert AGREEMENT.by_portal_only(terminate)
-    assert [e.name for e in AGREEMENT.events if AGREEMENT.by_portal_only(e)] == ["terminate"]
+    assert [e.name for e in AGREEMENT.events if AGREEMENT.by_portal_only(e)] == [
+        "expire",
+        "supersede",
+        "terminate",
+    ]
     for role in SIDE_OF:
         if role == "system":
             continue

@@ -81,9 +81,10 @@ def test_an_hmis_user_cannot_approve_and_no_person_completes_training() -> None:
             ONBOARDING.fire(state, "training_completed", person, {}, at=AT)
 
 
-def test_timers_expire_the_invitation_and_the_training_window() -> None:
+def test_timers_expire_the_invitation_the_request_to_sign_and_the_training_window() -> None:
     assert [(t.state, t.event) for t in ONBOARDING.timers] == [
         ("invited", "invitation_expires"),
+        ("signing", "signature_expires"),
         ("training", "training_window_ends"),
     ]
     state = ONBOARDING.fire("invited", "invitation_expires", SYSTEM, {}, at=AT).target
@@ -95,6 +96,22 @@ def test_timers_expire_the_invitation_and_the_training_window() -> None:
         ONBOARDING.fire(overdue, "reopen_training", ADMIN, {}, at=AT, reason="Sick leave").target
         == "training"
     )
+
+
+def test_an_expired_request_to_sign_gets_a_new_link_from_the_agency_or_the_lead() -> None:
+    expired = ONBOARDING.fire("signing", "signature_expires", SYSTEM, {}, at=AT).target
+    assert expired == "signature_expired" and not ONBOARDING.state(expired).terminal
+    for sender in (ED, OFFICER, ADMIN):
+        step = ONBOARDING.fire(expired, "resend_user_agreement", sender, {}, at=AT)
+        assert step.target == "signing"
+    assert ONBOARDING.fire("signing", "resend_user_agreement", ADMIN, {}, at=AT).target == (
+        "signing"
+    )
+    for person in (NEW_USER, SYSTEM):
+        with pytest.raises(TransitionRefused):
+            ONBOARDING.fire(expired, "resend_user_agreement", person, {}, at=AT)
+    with pytest.raises(TransitionRefused):
+        ONBOARDING.fire("signing", "signature_expires", ADMIN, {}, at=AT)
 
 
 def test_every_open_onboarding_closes_when_its_request_ends() -> None:
