@@ -40,11 +40,21 @@ run: install
 	  done ) & trap "kill $$! 2>/dev/null" EXIT INT TERM; \
 		$(FLASK) run --host $(HOST) --port $(PORT)
 
+# With TEST_DATABASE_URL set, the PostgreSQL pass runs beside the SQLite one: each is one
+# pytest process, the machine has two cores, and the passes share nothing (the PostgreSQL
+# pass uses that database, the SQLite one none; ports and temporary folders are each test's
+# own). The PostgreSQL pass's report follows the SQLite pass's; either failing fails the test.
 test: install
-	env -u TEST_DATABASE_URL $(BIN)/pytest
-	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-		echo "== the database tests again, on PostgreSQL =="; \
-		$(BIN)/pytest $(DB_TESTS); \
+	@if [ -z "$$TEST_DATABASE_URL" ]; then \
+		env -u TEST_DATABASE_URL $(BIN)/pytest; \
+	else \
+		log=$$(mktemp); \
+		$(BIN)/pytest -p no:cacheprovider $(DB_TESTS) >$$log 2>&1 & postgres=$$!; \
+		env -u TEST_DATABASE_URL $(BIN)/pytest; sqlite=$$?; \
+		wait $$postgres; on_postgres=$$?; \
+		echo "== the database tests again, on PostgreSQL (run beside the SQLite pass) =="; \
+		cat $$log; rm -f $$log; \
+		[ $$sqlite -eq 0 ] && [ $$on_postgres -eq 0 ]; \
 	fi
 
 lint: install
